@@ -1,0 +1,1 @@
+"""onetouch: support-resolution automation for delivery drivers."""

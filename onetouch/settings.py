@@ -1,0 +1,35 @@
+"""All runtime configuration in one pydantic-settings class that fails fast."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Read from ONETOUCH_* environment variables (or a .env file)."""
+
+    model_config = SettingsConfigDict(env_prefix="ONETOUCH_", env_file=".env", extra="ignore")
+
+    platform_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8700")
+    platform_api_key: SecretStr = SecretStr("")
+    connect_timeout_s: float = Field(default=2.0, gt=0)
+    read_timeout_s: float = Field(default=5.0, gt=0)
+    retry_attempts: int = Field(default=5, ge=1, le=20)
+    retry_base_delay_s: float = Field(default=0.1, ge=0)
+    retry_max_delay_s: float = Field(default=3.0, ge=0)
+    page_size: int = Field(default=200, ge=1, le=500)
+    case_store_url: str = f"sqlite:///{PROJECT_ROOT / '.onetouch' / 'cases.db'}"
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    policy_file: Path | None = None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
