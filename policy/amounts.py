@@ -1,0 +1,226 @@
+"""The amount rules, one function a subject: shared by the contact path and detection."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from onetouch.models import Deposit, Earning, Incentive, Offer, Order
+from policy.case import RemediationAction, ReplyItem, idempotency_key, minutes_between
+from policy.config import PolicyConfig
+
+REMEDIATION_SOURCES = frozenset({"contact", "proactive", "agent"})
+RETRYABLE_FAILURES = frozenset({"bank_timeout", "processor_error"})
+BANK_DETAIL_FAILURES = frozenset({"account_closed", "invalid_account"})
+
+
+class Assessment(BaseModel):
+    """A subject's verdict: the remediation owed (if any) and what to tell the driver."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item: ReplyItem
+    action: RemediationAction | None = None
+
+
+def _pay(offer_or_driver: str, subject_id: str, kind: str, amount: int) -> RemediationAction:
+    return RemediationAction(
+        type="pay_adjustment", driver_id=offer_or_driver, subject_id=subject_id, kind=kind,
+        amount_cents=amount, idempotency_key=idempotency_key(offer_or_driver, subject_id, kind),
+    )
+
+
+def _already_paid(subject_id: str, kind: str, earnings: list[Earning]) -> Assessment | None:
+    remediations = [e for e in earnings if e.source in REMEDIATION_SOURCES]
+    if not remediations:
+        return None
+    latest = max(remediations, key=lambda e: e.created_at)
+    total = sum(e.amount_cents for e in remediations)
+    return Assessment(item=ReplyItem(
+        type="already_paid", subject_id=subject_id, kind=kind, amount_cents=total,
+        at=latest.created_at,
+    ))
+
+
+def pay_posts_by(offer: Offer, policy: PolicyConfig) -> datetime | None:
+    """When delivery pay is due to post, or None for an undelivered offer."""
+    if offer.delivered_at is None:
+        return None
+    return offer.delivered_at + timedelta(minutes=policy.pay_grace_minutes)
+
+
+def assess_delivery_pay(
+    offer: Offer, kind: str, earnings: list[Earning], now: datetime, policy: PolicyConfig
+) -> Assessment:
+    """Base or tip owed on a delivered offer, after the pay grace."""
+    posts_by = pay_posts_by(offer, policy)
+    if posts_by is None:
+        return Assessment(item=ReplyItem(type="not_delivered", subject_id=offer.id, kind=kind))
+    if now < posts_by:
+        return Assessment(item=ReplyItem(
+            type="pay_pending", subject_id=offer.id, kind=kind, at=posts_by))
+    quoted = offer.base_pay_cents if kind == "base" else offer.customer_tip_cents
+    if kind == "tip" and quoted == 0:
+        return Assessment(item=ReplyItem(type="no_tip", subject_id=offer.id, kind=kind))
+    shortfall = quoted - sum(e.amount_cents for e in earnings)
+    if shortfall > 0:
+        return Assessment(
+            item=ReplyItem(type="paid", subject_id=offer.id, kind=kind, amount_cents=shortfall),
+            action=_pay(offer.driver_id, offer.id, kind, shortfall),
+        )
+    return _already_paid(offer.id, kind, earnings) or Assessment(item=ReplyItem(
+        type="paid_in_full", subject_id=offer.id, kind=kind, amount_cents=quoted))
+
+
+def wait_minutes(offer: Offer) -> int | None:
+    """Whole minutes between arriving at the store and pick-up."""
+    if offer.arrived_at_store is None or offer.picked_up_at is None:
+        return None
+    return max(0, minutes_between(offer.arrived_at_store, offer.picked_up_at))
+
+
+def wait_pay_cents(minutes: int, policy: PolicyConfig) -> int:
+    """`(wait − 15) × 25`, capped, for waits above the free minutes."""
+    if minutes <= policy.wait_free_minutes:
+        return 0
+    extra = (minutes - policy.wait_free_minutes) * policy.wait_rate_cents_per_minute
+    return min(extra, policy.wait_cap_cents)
+
+
+def assess_wait_time(offer: Offer, earnings: list[Earning], policy: PolicyConfig) -> Assessment:
+    """Wait-time pay owed for a long wait at the store."""
+    minutes = wait_minutes(offer)
+    if minutes is None:
+        return Assessment(item=ReplyItem(type="no_wait_record", subject_id=offer.id))
+    owed = wait_pay_cents(minutes, policy)
+    if owed == 0:
+        return Assessment(item=ReplyItem(
+            type="wait_below_threshold", subject_id=offer.id, done=minutes,
+            required=policy.wait_free_minutes))
+    if earnings:
+        return _already_paid(offer.id, "wait_time", earnings) or Assessment(item=ReplyItem(
+            type="paid_in_full", subject_id=offer.id, kind="wait_time",
+            amount_cents=sum(e.amount_cents for e in earnings)))
+    return Assessment(
+        item=ReplyItem(type="paid", subject_id=offer.id, kind="wait_time", amount_cents=owed,
+                       done=minutes),
+        action=_pay(offer.driver_id, offer.id, "wait_time", owed),
+    )
+
+
+def assess_cancellation(
+    offer: Offer, order: Order | None, earnings: list[Earning], reissued: bool,
+    now: datetime, policy: PolicyConfig,
+) -> Assessment:
+    """Cancellation pay, an offer reissue, or nothing, for a cancelled offer."""
+    if offer.status != "cancelled" or offer.cancelled_at is None:
+        return Assessment(item=ReplyItem(type="not_cancelled", subject_id=offer.id))
+    if offer.cancelled_by not in ("customer", "store", "system"):
+        return Assessment(item=ReplyItem(type="cancel_not_owed", subject_id=offer.id,
+                                         label=offer.cancelled_by))
+    if offer.arrived_at_store is not None:
+        return _cancellation_pay(offer, offer.base_pay_cents, earnings)
+    if _reissue_eligible(offer, order, now, policy) or (reissued and _is_app_error(offer)):
+        return _reissue(offer, reissued)
+    if offer.cancelled_by in ("store", "system"):
+        return _cancellation_pay(offer, offer.base_pay_cents // 2, earnings)
+    return Assessment(item=ReplyItem(type="cancel_not_owed", subject_id=offer.id,
+                                     label=offer.cancelled_by))
+
+
+def _is_app_error(offer: Offer) -> bool:
+    return offer.cancelled_by == "system" and offer.cancel_reason == "app_error"
+
+
+def _reissue_eligible(offer: Offer, order: Order | None, now: datetime,
+                      policy: PolicyConfig) -> bool:
+    if not _is_app_error(offer) or order is None or order.status != "open":
+        return False
+    return now - offer.cancelled_at < timedelta(minutes=policy.reissue_window_minutes)
+
+
+def _reissue(offer: Offer, reissued: bool) -> Assessment:
+    if reissued:
+        return Assessment(item=ReplyItem(type="already_reissued", subject_id=offer.id))
+    return Assessment(
+        item=ReplyItem(type="reissued", subject_id=offer.id),
+        action=RemediationAction(
+            type="offer_reissue", driver_id=offer.driver_id, subject_id=offer.id,
+            idempotency_key=idempotency_key(offer.driver_id, offer.id, "reissue"),
+        ),
+    )
+
+
+def _cancellation_pay(offer: Offer, amount: int, earnings: list[Earning]) -> Assessment:
+    if earnings or amount <= 0:
+        return _already_paid(offer.id, "cancellation", earnings) or Assessment(item=ReplyItem(
+            type="paid_in_full", subject_id=offer.id, kind="cancellation",
+            amount_cents=sum(e.amount_cents for e in earnings)))
+    return Assessment(
+        item=ReplyItem(type="paid", subject_id=offer.id, kind="cancellation",
+                       amount_cents=amount),
+        action=_pay(offer.driver_id, offer.id, "cancellation", amount),
+    )
+
+
+def incentive_progress(incentive: Incentive, driver_id: str, offers: list[Offer]) -> int:
+    """Deliveries in the incentive's zone with `starts_at <= delivered_at < ends_at`."""
+    return sum(
+        1 for o in offers
+        if o.driver_id == driver_id and o.zone == incentive.zone and o.delivered_at is not None
+        and incentive.starts_at <= o.delivered_at < incentive.ends_at
+    )
+
+
+def assess_incentive(
+    incentive: Incentive, driver_id: str, offers: list[Offer], earnings: list[Earning],
+    now: datetime,
+) -> Assessment:
+    """The reward owed for a met, ended challenge, or the driver's progress."""
+    done = incentive_progress(incentive, driver_id, offers)
+    progress = ReplyItem(
+        type="incentive_progress", subject_id=incentive.id, label=incentive.name, done=done,
+        required=incentive.required_deliveries, at=incentive.ends_at,
+        details={"running": int(now < incentive.ends_at)},
+    )
+    if driver_id not in incentive.enrolled_driver_ids:
+        return Assessment(item=progress.model_copy(update={"type": "incentive_not_enrolled"}))
+    if now < incentive.ends_at or done < incentive.required_deliveries:
+        return Assessment(item=progress)
+    if earnings:
+        return _already_paid(incentive.id, "incentive", earnings) or Assessment(item=ReplyItem(
+            type="paid_in_full", subject_id=incentive.id, kind="incentive",
+            amount_cents=sum(e.amount_cents for e in earnings), label=incentive.name))
+    return Assessment(
+        item=ReplyItem(type="paid", subject_id=incentive.id, kind="incentive",
+                       amount_cents=incentive.reward_cents, label=incentive.name,
+                       done=done, required=incentive.required_deliveries),
+        action=_pay(driver_id, incentive.id, "incentive", incentive.reward_cents),
+    )
+
+
+def assess_deposit(deposit: Deposit, policy: PolicyConfig) -> Assessment:
+    """Retry a deposit that failed for a passing reason; otherwise explain it."""
+    base = {"subject_id": deposit.id, "amount_cents": deposit.amount_cents,
+            "label": deposit.method}
+    if deposit.status == "paid":
+        return Assessment(item=ReplyItem(type="deposit_paid", at=deposit.created_at, **base))
+    if deposit.status == "pending":
+        return Assessment(item=ReplyItem(type="deposit_pending", **base, details={
+            "hours": policy.instant_deposit_hours,
+            "business_days": policy.weekly_deposit_business_days}))
+    if deposit.failure_reason in BANK_DETAIL_FAILURES:
+        return Assessment(item=ReplyItem(type="deposit_update_bank", **base))
+    if deposit.retried_at is not None:
+        return Assessment(item=ReplyItem(type="deposit_already_retried", at=deposit.retried_at,
+                                         **base))
+    return Assessment(
+        item=ReplyItem(type="deposit_retried", **base,
+                       details={"hours": policy.instant_deposit_hours,
+                                "business_days": policy.weekly_deposit_business_days}),
+        action=RemediationAction(
+            type="deposit_retry", driver_id=deposit.driver_id, subject_id=deposit.id,
+            idempotency_key=idempotency_key(deposit.driver_id, deposit.id, "deposit_retry"),
+        ),
+    )

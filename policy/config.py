@@ -1,0 +1,41 @@
+"""Every number of the resolution policy, with the spec's defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PolicyConfig(BaseModel):
+    """Operator-tunable policy values; the version is recorded on every outcome."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str = "policy-2026.11-1"
+    pay_grace_minutes: int = Field(default=60, ge=0)
+    offer_lookback_days: int = Field(default=7, ge=1)
+    incentive_lookback_days: int = Field(default=14, ge=1)
+    deposit_lookback_days: int = Field(default=14, ge=1)
+    wait_free_minutes: int = Field(default=15, ge=0)
+    wait_rate_cents_per_minute: int = Field(default=25, ge=0)
+    wait_cap_cents: int = Field(default=1000, ge=0)
+    reissue_window_minutes: int = Field(default=60, ge=0)
+    case_pay_cap_cents: int = Field(default=7500, ge=0)
+    repeat_contact_limit: int = Field(default=5, ge=1)
+    repeat_contact_window_days: int = Field(default=30, ge=1)
+    urgent_ack_hours: int = Field(default=1, ge=1)
+    standard_ack_hours: int = Field(default=24, ge=1)
+    instant_deposit_hours: int = Field(default=1, ge=1)
+    weekly_deposit_business_days: int = Field(default=3, ge=1)
+
+
+def load_policy(path: Path | None) -> PolicyConfig:
+    """The policy from a JSON file, or the defaults when no file is given."""
+    if path is None:
+        return PolicyConfig()
+    try:
+        return PolicyConfig.model_validate(json.loads(Path(path).read_text()))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"policy file {path}: {exc}") from exc

@@ -1,0 +1,120 @@
+"""The decision for one contact: pure, from facts and the message's reading."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from policy.amounts import Assessment
+from policy.case import (
+    CaseFacts,
+    Decision,
+    Queue,
+    RemediationAction,
+    ReplyItem,
+    ReplyPlan,
+    Understanding,
+    case_id_for,
+)
+from policy.config import PolicyConfig
+from policy.subjects import (
+    OFFER_INTENTS,
+    assess_deposits,
+    assess_incentives,
+    assess_offer_intent,
+    pay_breakdown,
+)
+
+ESCALATING_INTENTS: dict[str, Queue] = {
+    "safety": "trust-safety",
+    "deactivation": "account-review",
+    "other": "general",
+}
+REPLY_CHANNEL = {"phone": "sms"}
+
+
+def decide(facts: CaseFacts, understanding: Understanding, policy: PolicyConfig) -> Decision:
+    """Resolve in one touch, or escalate with the recommended actions and why."""
+    intent = understanding.intent
+    if intent in ESCALATING_INTENTS:
+        return _escalate(facts, understanding, policy, ESCALATING_INTENTS[intent],
+                         (f"intent {intent} always goes to an agent",), ())
+    if facts.foreign_or_missing_ids:
+        reason = "evidence mismatch: " + ", ".join(sorted(facts.foreign_or_missing_ids))
+        return _escalate(facts, understanding, policy, "general", (reason,), ())
+    assessments = assess_intent(facts, understanding, policy)
+    actions = tuple(a.action for a in assessments if a.action is not None)
+    review = pay_review_reasons(facts, actions, policy)
+    if review:
+        return _escalate(facts, understanding, policy, "pay-review", review, actions)
+    return Decision(
+        case_id=case_id_for(facts.contact.id), intent=intent, outcome="resolved",
+        actions=actions, policy_version=policy.version,
+        reply=reply_plan(facts, understanding, "resolution", [a.item for a in assessments]),
+    )
+
+
+def assess_intent(
+    facts: CaseFacts, understanding: Understanding, policy: PolicyConfig
+) -> list[Assessment]:
+    """Every subject's verdict under the contact's intent."""
+    intent = understanding.intent
+    if intent in OFFER_INTENTS:
+        return assess_offer_intent(facts, understanding, policy)
+    if intent == "incentive_not_credited":
+        return assess_incentives(facts, understanding, policy)
+    if intent == "deposit_issue":
+        return assess_deposits(facts, understanding, policy)
+    if intent == "pay_question":
+        return pay_breakdown(facts, understanding, policy)
+    return [Assessment(item=ReplyItem(type="account_access_steps"))]
+
+
+def recent_contact_remediations(facts: CaseFacts, policy: PolicyConfig) -> int:
+    """The driver's `contact` earnings in the window before the contact."""
+    received = facts.contact.received_at
+    since = received - timedelta(days=policy.repeat_contact_window_days)
+    return sum(1 for e in facts.earnings
+               if e.source == "contact" and e.driver_id == facts.driver.id
+               and since <= e.created_at < received)
+
+
+def pay_review_reasons(
+    facts: CaseFacts, actions: tuple[RemediationAction, ...], policy: PolicyConfig
+) -> tuple[str, ...]:
+    """Why a paying case needs an agent, if it does."""
+    total = sum(a.amount_cents or 0 for a in actions if a.type == "pay_adjustment")
+    if total == 0:
+        return ()
+    reasons = []
+    if total > policy.case_pay_cap_cents:
+        reasons.append(f"would pay {total} cents, above the {policy.case_pay_cap_cents} cap")
+    repeats = recent_contact_remediations(facts, policy)
+    if repeats >= policy.repeat_contact_limit:
+        reasons.append(f"{repeats} contact remediations in the last "
+                       f"{policy.repeat_contact_window_days} days")
+    return tuple(reasons)
+
+
+def _escalate(
+    facts: CaseFacts, understanding: Understanding, policy: PolicyConfig, queue: Queue,
+    reasons: tuple[str, ...], recommended: tuple[RemediationAction, ...],
+) -> Decision:
+    plan = reply_plan(facts, understanding, "acknowledgement", [])
+    hours = policy.urgent_ack_hours if queue == "trust-safety" else policy.standard_ack_hours
+    return Decision(
+        case_id=case_id_for(facts.contact.id), intent=understanding.intent,
+        outcome="escalated", queue=queue, recommended_actions=recommended, reasons=reasons,
+        policy_version=policy.version,
+        reply=plan.model_copy(update={"queue": queue, "answer_within_hours": hours}),
+    )
+
+
+def reply_plan(facts: CaseFacts, understanding: Understanding, template: str,
+               items: list[ReplyItem]) -> ReplyPlan:
+    """The reply's template, channel, language and facts."""
+    channel = facts.contact.channel
+    return ReplyPlan(
+        template=template, channel=REPLY_CHANNEL.get(channel, channel),
+        locale=understanding.language or facts.driver.locale,
+        first_name=facts.driver.first_name, items=tuple(items),
+    )
