@@ -1,0 +1,1 @@
+"""Prefect flows: thin adapters that call tasks and the pure policy."""

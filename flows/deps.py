@@ -1,0 +1,36 @@
+"""Process-wide handles the tasks share: the platform, the case store, the policy."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from integrations import Platform
+from onetouch.casestore import CaseStore
+from onetouch.settings import Settings, get_settings
+from policy.config import PolicyConfig, load_policy
+
+_platforms: dict[int, tuple[Settings, Platform]] = {}
+
+
+def platform() -> Platform:
+    """The platform client for the current settings (one per settings object)."""
+    settings = get_settings()
+    held = _platforms.get(id(settings))
+    if held is None or held[0] is not settings:
+        held = _platforms[id(settings)] = (settings, Platform.from_settings(settings))
+    return held[1]
+
+
+@lru_cache(maxsize=8)
+def _store_for(url: str) -> CaseStore:
+    return CaseStore(url)
+
+
+def case_store() -> CaseStore:
+    """The case store for the current settings."""
+    return _store_for(get_settings().case_store_url)
+
+
+def policy() -> PolicyConfig:
+    """The resolution policy in force."""
+    return load_policy(get_settings().policy_file)

@@ -1,0 +1,86 @@
+"""The resolve-contact flow: one driver contact, resolved in one touch or escalated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.runtime import flow_run
+
+from flows.tasks import (
+    ContactRejected,
+    carry_out,
+    decide_case,
+    gather_facts,
+    load_driver,
+    record_outcome,
+    recorded_outcome,
+    render_driver_reply,
+    send_reply,
+    understand_message,
+    validate_contact,
+)
+from onetouch.outcomes import ContactOutcome, SentReply, rejected
+from policy.case import Decision
+
+
+def _run_name() -> str:
+    contact = flow_run.parameters.get("contact") or {}
+    return f"contact-{contact.get('id', 'unknown')}" if isinstance(contact, dict) else "contact"
+
+
+@flow(name="resolve-contact", flow_run_name=_run_name, persist_result=False)
+def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """Validate, gather facts, understand, decide, remediate, reply, record."""
+    try:
+        checked = validate_contact(contact)
+        driver = load_driver(checked)
+    except ContactRejected as exc:
+        return _finish(_rejected(contact, str(exc)), None)
+    earlier = recorded_outcome(checked.id)
+    if earlier is not None:
+        return _finish(earlier, None)
+    understanding = understand_message(checked)
+    facts = gather_facts(checked, driver, understanding)
+    decision = decide_case(facts, understanding)
+    done = [carry_out(a, decision.case_id, "contact") for a in decision.actions]
+    subject, body = render_driver_reply(decision, driver)
+    reply = send_reply(decision, driver, subject, body)
+    return _finish(record_outcome(_outcome(decision, checked.driver_id, checked.id, done, reply),
+                                  facts), decision)
+
+
+def _outcome(decision: Decision, driver_id: str, contact_id: str, done: list,
+             reply: SentReply) -> ContactOutcome:
+    return ContactOutcome(
+        contact_id=contact_id, driver_id=driver_id, intent=decision.intent,
+        outcome=decision.outcome, queue=decision.queue,
+        actions=[a.outcome_view() for a in done],
+        recommended_actions=[a.outcome_view() for a in decision.recommended_actions],
+        reply=reply, case_id=decision.case_id, policy_version=decision.policy_version,
+        reasons=list(decision.reasons),
+    )
+
+
+def _rejected(raw: Any, reason: str) -> ContactOutcome:
+    fields = raw if isinstance(raw, dict) else {}
+    ident = fields.get("id") if isinstance(fields.get("id"), str) else None
+    driver = fields.get("driver_id") if isinstance(fields.get("driver_id"), str) else None
+    return rejected(ident, driver, reason)
+
+
+def _finish(outcome: ContactOutcome, decision: Decision | None) -> dict[str, Any]:
+    get_run_logger().info("contact %s: %s %s", outcome.contact_id, outcome.intent,
+                          outcome.outcome)
+    _tag_run(outcome)
+    return outcome.line()
+
+
+def _tag_run(outcome: ContactOutcome) -> None:
+    """Tag the flow run with intent and outcome, so the Prefect UI reads at a glance."""
+    tags = [f"outcome:{outcome.outcome}"] + ([f"intent:{outcome.intent}"] if outcome.intent else [])
+    if outcome.queue:
+        tags.append(f"queue:{outcome.queue}")
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(flow_run.id, tags=sorted({*flow_run.tags, *tags}))

@@ -1,0 +1,81 @@
+"""The `onetouch` command: replay, demo and the sandbox."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onetouch.settings import PROJECT_ROOT
+
+os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+app = typer.Typer(help="onetouch: driver support resolved in one touch.", no_args_is_help=True)
+DATA = Path(__file__).parent / "data"
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def replay(
+    world: Annotated[Path, typer.Argument(help="WORLD.json to load into a fresh sandbox")],
+    out: Annotated[Path, typer.Option("--out", help="OUTCOMES.jsonl to write")],
+    contacts: Annotated[Path | None, typer.Option(help="CONTACTS.jsonl")] = None,  # noqa: UP007
+    state: Annotated[Path | None, typer.Option(help="STATE.json to write")] = None,  # noqa: UP007
+    detect: Annotated[bool, typer.Option(help="run defect detection once first")] = False,
+) -> None:
+    """Run the real system over a world and contacts; write outcomes (and state)."""
+    from onetouch.inputs import InputFileError
+    from onetouch.replay import run_replay
+
+    if detect:
+        _fail("--detect needs the detection flow, which is not built yet (issue 5)")
+    try:
+        outcomes = run_replay(world, contacts, out, state)
+    except InputFileError as exc:
+        _fail(str(exc))
+    rejected = sum(1 for o in outcomes if o.get("outcome") == "rejected")
+    typer.echo(f"{len(outcomes)} outcomes written to {out} ({rejected} rejected)", err=True)
+
+
+@app.command()
+def sandbox(
+    world: Annotated[Path, typer.Option(help="WORLD.json to load at start")] = DATA / "world.json",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8700,
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+) -> None:
+    """Serve the sandbox platform over HTTP until interrupted."""
+    from sandbox.server import run_sandbox
+
+    run_sandbox(world, port=port, host=host)
+
+
+@app.command()
+def demo(
+    world: Annotated[Path, typer.Option(help="world to load")] = DATA / "world.json",
+    contacts: Annotated[Path, typer.Option(help="contacts to resolve")] = DATA / "contacts.jsonl",
+) -> None:
+    """Resolve the bundled contacts through Prefect and show what happened."""
+    from onetouch.demo import run_demo
+    from onetouch.inputs import InputFileError
+
+    try:
+        run_demo(world, contacts)
+    except InputFileError as exc:
+        _fail(str(exc))
+
+
+def main() -> None:
+    app(prog_name="onetouch")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
