@@ -1,0 +1,99 @@
+"""The action routes: pay adjustments, offer reissue, deposit retry and notifications."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Body, Header, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from .actions import (
+    ActionBody,
+    NotificationBody,
+    PayAdjustment,
+    ReferenceBody,
+    pay_adjustment,
+    reissue_offer,
+    retry_deposit,
+    run_idempotent,
+    send_notification,
+)
+from .deps import DbDep
+from .errors import ApiError, invalid
+
+router = APIRouter()
+IdempotencyKey = Annotated[str | None, Header()]
+JsonBody = Annotated[Any, Body()]
+MAX_KEY_LENGTH = 255
+B = TypeVar("B", bound=ActionBody)
+
+
+def _key(value: str | None) -> str:
+    """The Idempotency-Key header, or 400."""
+    if value is None or not value.strip():
+        raise ApiError(400, "missing_idempotency_key", "the Idempotency-Key header is required")
+    if len(value) > MAX_KEY_LENGTH:
+        raise ApiError(400, "bad_idempotency_key", f"keys are at most {MAX_KEY_LENGTH} characters")
+    return value
+
+
+def _parse(model: type[B], body: Any) -> B:
+    """The validated action body, or 422 naming the bad fields."""
+    try:
+        return model.model_validate({} if body is None else body)
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+
+
+@router.post("/pay-adjustments", status_code=201)
+def post_pay_adjustment(
+    request: Request, db: DbDep, idempotency_key: IdempotencyKey = None, body: JsonBody = None
+) -> Response:
+    """Add a remediation Earning."""
+    key = _key(idempotency_key)
+    parsed = _parse(PayAdjustment, body)
+    effect = partial(pay_adjustment, body=parsed)
+    return run_idempotent(db, key, request.url.path, parsed, effect)
+
+
+@router.post("/offers/{offer_id}/reissue", status_code=201)
+def post_reissue(
+    offer_id: str,
+    request: Request,
+    db: DbDep,
+    idempotency_key: IdempotencyKey = None,
+    body: JsonBody = None,
+) -> Response:
+    """Reissue an offer for the same order and driver."""
+    key = _key(idempotency_key)
+    parsed = _parse(ReferenceBody, body)
+    effect = partial(reissue_offer, offer_id=offer_id)
+    return run_idempotent(db, key, request.url.path, parsed, effect)
+
+
+@router.post("/deposits/{deposit_id}/retry", status_code=201)
+def post_deposit_retry(
+    deposit_id: str,
+    request: Request,
+    db: DbDep,
+    idempotency_key: IdempotencyKey = None,
+    body: JsonBody = None,
+) -> Response:
+    """Retry a failed deposit."""
+    key = _key(idempotency_key)
+    parsed = _parse(ReferenceBody, body)
+    effect = partial(retry_deposit, deposit_id=deposit_id)
+    return run_idempotent(db, key, request.url.path, parsed, effect)
+
+
+@router.post("/notifications", status_code=201)
+def post_notification(
+    request: Request, db: DbDep, idempotency_key: IdempotencyKey = None, body: JsonBody = None
+) -> Response:
+    """Record a notification to a driver."""
+    key = _key(idempotency_key)
+    parsed = _parse(NotificationBody, body)
+    effect = partial(send_notification, body=parsed)
+    return run_idempotent(db, key, request.url.path, parsed, effect)
