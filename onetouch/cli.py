@@ -53,9 +53,12 @@ def sandbox(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
 ) -> None:
     """Serve the sandbox platform over HTTP until interrupted."""
-    from sandbox.server import run_sandbox
+    from sandbox.server import WorldFileError, run_sandbox
 
-    run_sandbox(world, port=port, host=host)
+    try:
+        run_sandbox(world, port=port, host=host)
+    except WorldFileError as exc:
+        _fail(str(exc))
 
 
 @app.command()
