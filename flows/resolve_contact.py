@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
+from flows import deps
 from flows.tasks import (
     ContactRejected,
     carry_out,
@@ -21,8 +22,11 @@ from flows.tasks import (
     understand_message,
     validate_contact,
 )
+from integrations import PlatformError
+from onetouch.models import Contact
 from onetouch.outcomes import ContactOutcome, SentReply, rejected
-from policy.case import Decision
+from policy.case import Decision, RemediationAction
+from policy.decide import escalate_unfinished
 
 
 def _run_name() -> str:
@@ -37,26 +41,35 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
         checked = validate_contact(contact)
         driver = load_driver(checked)
     except ContactRejected as exc:
-        return _finish(_rejected(contact, str(exc)), None)
+        return _finish(_rejected(contact, str(exc)))
     earlier = recorded_outcome(checked.id)
     if earlier is not None:
-        return _finish(earlier, None)
+        return _finish(earlier)
     understanding = understand_message(checked)
     facts = gather_facts(checked, driver, understanding)
-    decision = decide_case(facts, understanding)
-    done = [carry_out(a, decision.case_id, "contact") for a in decision.actions]
+    decision = carry_out_all(decide_case(facts, understanding))
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
-    return _finish(record_outcome(_outcome(decision, checked.driver_id, checked.id, done, reply),
-                                  facts), decision)
+    return _finish(record_outcome(_outcome(decision, checked, reply), facts))
 
 
-def _outcome(decision: Decision, driver_id: str, contact_id: str, done: list,
-             reply: SentReply) -> ContactOutcome:
+def carry_out_all(decision: Decision) -> Decision:
+    """Each remediation as its own task; one the platform refuses sends the rest to an agent."""
+    done: list[RemediationAction] = []
+    for action in decision.actions:
+        try:
+            done.append(carry_out(action, decision.case_id, "contact"))
+        except PlatformError as exc:
+            failure = f"platform refused {action.type} {action.subject_id}: {exc}"
+            return escalate_unfinished(decision, tuple(done), failure, deps.policy())
+    return decision.model_copy(update={"actions": tuple(done)})
+
+
+def _outcome(decision: Decision, contact: Contact, reply: SentReply) -> ContactOutcome:
     return ContactOutcome(
-        contact_id=contact_id, driver_id=driver_id, intent=decision.intent,
-        outcome=decision.outcome, queue=decision.queue,
-        actions=[a.outcome_view() for a in done],
+        contact_id=contact.id, driver_id=contact.driver_id,
+        intent=decision.intent, outcome=decision.outcome, queue=decision.queue,
+        actions=[a.outcome_view() for a in decision.actions],
         recommended_actions=[a.outcome_view() for a in decision.recommended_actions],
         reply=reply, case_id=decision.case_id, policy_version=decision.policy_version,
         reasons=list(decision.reasons),
@@ -70,7 +83,7 @@ def _rejected(raw: Any, reason: str) -> ContactOutcome:
     return rejected(ident, driver, reason)
 
 
-def _finish(outcome: ContactOutcome, decision: Decision | None) -> dict[str, Any]:
+def _finish(outcome: ContactOutcome) -> dict[str, Any]:
     get_run_logger().info("contact %s: %s %s", outcome.contact_id, outcome.intent,
                           outcome.outcome)
     _tag_run(outcome)

@@ -34,6 +34,10 @@ class SandboxAdmin(BaseClient):
         """Inject faults per route, e.g. {"seed": 1, "routes": {"*": {"error_rate": 0.3}}}."""
         self._http.put("/admin/faults", faults)
 
+    def faults(self) -> dict[str, Any]:
+        """The faults in force and the count injected so far."""
+        return self._http.get("/admin/faults")
+
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         self._http.delete("/admin/faults")

@@ -118,3 +118,19 @@ def reply_plan(facts: CaseFacts, understanding: Understanding, template: str,
         locale=understanding.language or facts.driver.locale,
         first_name=facts.driver.first_name, items=tuple(items),
     )
+
+
+def escalate_unfinished(
+    decision: Decision, done: tuple[RemediationAction, ...], failure: str,
+    policy: PolicyConfig,
+) -> Decision:
+    """A case the platform would not remediate: what was done stays, the rest goes to an agent."""
+    finished = {a.idempotency_key for a in done}
+    remaining = tuple(a for a in decision.actions if a.idempotency_key not in finished)
+    reply = decision.reply.model_copy(update={
+        "template": "acknowledgement", "items": (), "queue": "general",
+        "answer_within_hours": policy.standard_ack_hours})
+    return decision.model_copy(update={
+        "outcome": "escalated", "queue": "general", "actions": done,
+        "recommended_actions": remaining, "reasons": (*decision.reasons, failure),
+        "reply": reply})

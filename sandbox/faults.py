@@ -61,6 +61,7 @@ class FaultInjector:
         with self._lock:
             self.config = config
             self._rng = random.Random(config.seed)
+            self.injected = {"error": 0, "timeout": 0}
 
     def clear(self) -> None:
         """Remove every fault."""
@@ -73,8 +74,9 @@ class FaultInjector:
             if rule is None:
                 return None
             draw = self._rng.random()
-        error = draw < rule.error_rate
-        hang = not error and draw < rule.error_rate + rule.timeout_rate
+            error = draw < rule.error_rate
+            hang = not error and draw < rule.error_rate + rule.timeout_rate
+            self.injected["error" if error else "timeout"] += int(error or hang)
         return Decision(error, rule.hang_seconds if hang else 0.0, rule.latency_ms / 1000)
 
 

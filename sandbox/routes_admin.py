@@ -58,8 +58,9 @@ def put_clock(body: ClockBody, db: DbDep) -> dict[str, str]:
 
 @router.get("/faults")
 def get_faults(request: Request) -> dict[str, Any]:
-    """The fault configuration in force."""
-    return request.app.state.faults.config.model_dump()
+    """The fault configuration in force, and how many faults it has injected."""
+    faults = request.app.state.faults
+    return faults.config.model_dump() | {"injected": dict(faults.injected)}
 
 
 @router.put("/faults")

@@ -53,7 +53,9 @@ def test_payment_route_failing_30_percent_still_pays_once(platform, fast_retries
         "POST /notifications": {"error_rate": 0.3}}})
     paying = ["c-9", "c-2", "c-7", "c-10", "c-3", "c-5", "c-1"]
     outcomes = [resolve_contact(_at(platform, CONTACTS[cid])) for cid in paying]
+    injected = platform.admin.faults()["injected"]
     platform.admin.clear_faults()
+    assert injected["error"] >= 3 and injected["timeout"] >= 1
     assert [o["outcome"] for o in outcomes] == ["resolved"] * len(paying)
     owed = {(a["kind"], a["subject_id"], a["amount_cents"]) for o in outcomes for a in o["actions"]}
     state = platform.admin.state()
@@ -100,3 +102,21 @@ def test_flow_run_is_named_and_tagged(platform):
         runs = client.read_flow_runs()
     run = next(r for r in runs if r.name == "contact-c-18")
     assert {"intent:safety", "outcome:escalated", "queue:trust-safety"} <= set(run.tags)
+
+
+def test_a_payment_the_platform_keeps_refusing_goes_to_an_agent(platform, fast_retries,
+                                                                monkeypatch):
+    monkeypatch.setenv("ONETOUCH_RETRY_ATTEMPTS", "2")
+    from onetouch.settings import get_settings
+
+    get_settings.cache_clear()
+    platform.admin.set_faults({"routes": {"POST /pay-adjustments": {"error_rate": 1.0}}})
+    outcome = resolve_contact(_at(platform, CONTACTS["c-2"]))
+    platform.admin.clear_faults()
+    assert (outcome["outcome"], outcome["queue"], outcome["actions"]) == (
+        "escalated", "general", [])
+    assert outcome["recommended_actions"] == [{"type": "pay_adjustment", "kind": "tip",
+                                               "subject_id": "ofr-50014", "amount_cents": 400}]
+    assert "platform refused pay_adjustment ofr-50014" in outcome["reasons"][-1]
+    assert "24 hours" in outcome["reply"]["text"]
+    assert _remediations(platform, "drv-1002") == []

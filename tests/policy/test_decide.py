@@ -119,3 +119,16 @@ def _open(order_id):
     from factories import order
 
     return order(order_id, "open")
+
+
+def test_unfinished_remediation_keeps_what_was_done_and_escalates_the_rest():
+    from policy.decide import escalate_unfinished
+
+    case = facts(contact("tips missing"), offers=[delivered(tip=300), delivered("ofr-2", tip=500)])
+    decision = run(case)
+    assert len(decision.actions) == 2
+    moved = escalate_unfinished(decision, decision.actions[:1], "refused", POLICY)
+    assert (moved.outcome, moved.queue) == ("escalated", "general")
+    assert moved.actions == decision.actions[:1]
+    assert moved.recommended_actions == decision.actions[1:]
+    assert moved.reply.template == "acknowledgement" and moved.reasons[-1] == "refused"
