@@ -1,4 +1,4 @@
-"""Replay timing: wall time of `onetouch replay` over a world, and time per contact once Prefect is up.
+"""Replay timing: wall time of a replay, and time per contact once Prefect is up.
 
 Run: .venv/bin/python benchmarks/replay_timing.py [WORLD.json CONTACTS.jsonl]
 """
