@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+
+from prefect.variables import Variable
 
 from integrations import Platform
 from onetouch.casestore import CaseStore
@@ -31,6 +34,17 @@ def case_store() -> CaseStore:
     return _store_for(get_settings().case_store_url)
 
 
+POLICY_VARIABLE = "onetouch-policy"
+
+
 def policy() -> PolicyConfig:
-    """The resolution policy in force."""
-    return load_policy(get_settings().policy_file)
+    """The policy in force: the settings' file, else the Prefect Variable, else the defaults."""
+    settings = get_settings()
+    if settings.policy_file is not None:
+        return load_policy(settings.policy_file)
+    overrides = Variable.get(POLICY_VARIABLE, default=None)
+    if overrides is None:
+        return PolicyConfig()
+    if isinstance(overrides, str):
+        overrides = json.loads(overrides)
+    return PolicyConfig.model_validate(overrides)

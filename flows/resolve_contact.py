@@ -72,7 +72,7 @@ def _outcome(decision: Decision, contact: Contact, reply: SentReply) -> ContactO
         actions=[a.outcome_view() for a in decision.actions],
         recommended_actions=[a.outcome_view() for a in decision.recommended_actions],
         reply=reply, case_id=decision.case_id, policy_version=decision.policy_version,
-        reasons=list(decision.reasons),
+        reason=decision.reason, reasons=list(decision.reasons),
     )
 
 

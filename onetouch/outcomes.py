@@ -33,6 +33,7 @@ class ContactOutcome(BaseModel):
     reply: SentReply | None = None
     case_id: str | None = None
     policy_version: str | None = None
+    reason: str | None = None
     reasons: list[str] = Field(default_factory=list)
 
     def line(self) -> dict[str, Any]:
@@ -43,4 +44,4 @@ class ContactOutcome(BaseModel):
 def rejected(contact_id: str | None, driver_id: str | None, reason: str) -> ContactOutcome:
     """The outcome of a contact that could not be accepted."""
     return ContactOutcome(contact_id=contact_id, driver_id=driver_id, intent=None,
-                          outcome="rejected", reasons=[reason])
+                          outcome="rejected", reason="invalid_contact", reasons=[reason])

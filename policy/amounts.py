@@ -182,7 +182,7 @@ def assess_incentive(
     progress = ReplyItem(
         type="incentive_progress", subject_id=incentive.id, label=incentive.name, done=done,
         required=incentive.required_deliveries, at=incentive.ends_at,
-        details={"running": int(now < incentive.ends_at)},
+        details=_time_left(incentive.ends_at, now),
     )
     if driver_id not in incentive.enrolled_driver_ids:
         return Assessment(item=progress.model_copy(update={"type": "incentive_not_enrolled"}))
@@ -198,6 +198,13 @@ def assess_incentive(
                        done=done, required=incentive.required_deliveries),
         action=_pay(driver_id, incentive.id, "incentive", incentive.reward_cents),
     )
+
+
+def _time_left(ends_at: datetime, now: datetime) -> dict[str, int]:
+    if now >= ends_at:
+        return {"running": 0}
+    hours = int((ends_at - now).total_seconds() // 3600)
+    return {"running": 1, "hours_left": hours, "days_left": hours // 24}
 
 
 def assess_deposit(deposit: Deposit, policy: PolicyConfig) -> Assessment:

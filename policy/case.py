@@ -101,6 +101,7 @@ class Decision(Frozen):
     queue: Queue | None = None
     actions: tuple[RemediationAction, ...] = ()
     recommended_actions: tuple[RemediationAction, ...] = ()
+    reason: str
     reasons: tuple[str, ...] = ()
     reply: ReplyPlan | None = None
     policy_version: str

@@ -37,18 +37,20 @@ def decide(facts: CaseFacts, understanding: Understanding, policy: PolicyConfig)
     intent = understanding.intent
     if intent in ESCALATING_INTENTS:
         return _escalate(facts, understanding, policy, ESCALATING_INTENTS[intent],
-                         (f"intent {intent} always goes to an agent",), ())
+                         f"intent_{intent}", (f"intent {intent} always goes to an agent",), ())
     if facts.foreign_or_missing_ids:
         reason = "evidence mismatch: " + ", ".join(sorted(facts.foreign_or_missing_ids))
-        return _escalate(facts, understanding, policy, "general", (reason,), ())
+        return _escalate(facts, understanding, policy, "general", "evidence_mismatch",
+                         (reason,), ())
     assessments = assess_intent(facts, understanding, policy)
     actions = tuple(a.action for a in assessments if a.action is not None)
-    review = pay_review_reasons(facts, actions, policy)
+    code, review = pay_review_reasons(facts, actions, policy)
     if review:
-        return _escalate(facts, understanding, policy, "pay-review", review, actions)
+        return _escalate(facts, understanding, policy, "pay-review", code, review, actions)
     return Decision(
         case_id=case_id_for(facts.contact.id), intent=intent, outcome="resolved",
         actions=actions, policy_version=policy.version,
+        reason="remediated" if actions else assessments[0].item.type,
         reply=reply_plan(facts, understanding, "resolution", [a.item for a in assessments]),
     )
 
@@ -80,30 +82,33 @@ def recent_contact_remediations(facts: CaseFacts, policy: PolicyConfig) -> int:
 
 def pay_review_reasons(
     facts: CaseFacts, actions: tuple[RemediationAction, ...], policy: PolicyConfig
-) -> tuple[str, ...]:
-    """Why a paying case needs an agent, if it does."""
+) -> tuple[str, tuple[str, ...]]:
+    """Why a paying case needs an agent, if it does: a reason code and the details."""
     total = sum(a.amount_cents or 0 for a in actions if a.type == "pay_adjustment")
     if total == 0:
-        return ()
-    reasons = []
+        return "", ()
+    codes, reasons = [], []
     if total > policy.case_pay_cap_cents:
+        codes.append("over_case_cap")
         reasons.append(f"would pay {total} cents, above the {policy.case_pay_cap_cents} cap")
     repeats = recent_contact_remediations(facts, policy)
     if repeats >= policy.repeat_contact_limit:
+        codes.append("repeat_contacts")
         reasons.append(f"{repeats} contact remediations in the last "
                        f"{policy.repeat_contact_window_days} days")
-    return tuple(reasons)
+    return "+".join(codes), tuple(reasons)
 
 
 def _escalate(
     facts: CaseFacts, understanding: Understanding, policy: PolicyConfig, queue: Queue,
-    reasons: tuple[str, ...], recommended: tuple[RemediationAction, ...],
+    code: str, reasons: tuple[str, ...], recommended: tuple[RemediationAction, ...],
 ) -> Decision:
     plan = reply_plan(facts, understanding, "acknowledgement", [])
     hours = policy.urgent_ack_hours if queue == "trust-safety" else policy.standard_ack_hours
     return Decision(
         case_id=case_id_for(facts.contact.id), intent=understanding.intent,
-        outcome="escalated", queue=queue, recommended_actions=recommended, reasons=reasons,
+        outcome="escalated", queue=queue, recommended_actions=recommended, reason=code,
+        reasons=reasons,
         policy_version=policy.version,
         reply=plan.model_copy(update={"queue": queue, "answer_within_hours": hours}),
     )
@@ -132,5 +137,6 @@ def escalate_unfinished(
         "answer_within_hours": policy.standard_ack_hours})
     return decision.model_copy(update={
         "outcome": "escalated", "queue": "general", "actions": done,
-        "recommended_actions": remaining, "reasons": (*decision.reasons, failure),
+        "recommended_actions": remaining, "reason": "platform_refused",
+        "reasons": (*decision.reasons, failure),
         "reply": reply})

@@ -120,3 +120,31 @@ def test_a_payment_the_platform_keeps_refusing_goes_to_an_agent(platform, fast_r
     assert "platform refused pay_adjustment ofr-50014" in outcome["reasons"][-1]
     assert "24 hours" in outcome["reply"]["text"]
     assert _remediations(platform, "drv-1002") == []
+
+
+def test_policy_numbers_come_from_the_prefect_variable(platform):
+    from prefect.variables import Variable
+
+    Variable.set("onetouch-policy", {"version": "trial-2", "wait_rate_cents_per_minute": 10},
+                 overwrite=True)
+    try:
+        outcome = resolve_contact(_at(platform, CONTACTS["c-9"]))
+    finally:
+        Variable.unset("onetouch-policy")
+    assert outcome["policy_version"] == "trial-2"
+    assert outcome["actions"][0]["amount_cents"] == (42 - 15) * 10
+
+
+def test_a_bad_policy_file_fails_fast_naming_the_field(tmp_path, monkeypatch):
+    from flows import deps
+    from onetouch.settings import get_settings
+
+    bad = tmp_path / "policy.json"
+    bad.write_text('{"wait_cap_cents": -5}')
+    monkeypatch.setenv("ONETOUCH_POLICY_FILE", str(bad))
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="wait_cap_cents"):
+            deps.policy()
+    finally:
+        get_settings.cache_clear()

@@ -132,3 +132,23 @@ def test_unfinished_remediation_keeps_what_was_done_and_escalates_the_rest():
     assert moved.actions == decision.actions[:1]
     assert moved.recommended_actions == decision.actions[1:]
     assert moved.reply.template == "acknowledgement" and moved.reasons[-1] == "refused"
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        (facts(contact("where is my tip for ofr-1"), offers=[delivered(tip=450)]), "remediated"),
+        (facts(contact("pay missing for ofr-1"), offers=[delivered(minutes_ago=10)]),
+         "pay_pending"),
+        (facts(contact("tip for ofr-1?"), offers=[delivered(tip=0)]), "no_tip"),
+        (facts(contact("tip for ofr-77 please"), missing=["ofr-77"]), "evidence_mismatch"),
+        (facts(contact("a dog bit me")), "intent_safety"),
+        (facts(contact("missing tip ofr-1"), offers=[delivered(tip=450)],
+               earnings=_contact_earnings(6)), "repeat_contacts"),
+        (facts(contact("bonus for the challenge?"), incentives=[incentive(reward=9000)],
+               offers=[delivered(f"ofr-{i}", minutes_ago=600 + i) for i in range(3)],
+               earnings=_contact_earnings(5)), "over_case_cap+repeat_contacts"),
+    ],
+)
+def test_reason_codes(case, reason):
+    assert run(case).reason == reason
