@@ -16,7 +16,7 @@ from onetouch.outcomes import ContactOutcome, SentReply
 from onetouch.render import render_reply, timezone_for_zone
 from policy.case import CaseFacts, Decision, RemediationAction, Understanding
 from policy.decide import decide
-from policy.understanding import understand
+from understanding import understand
 
 
 class ContactRejected(Exception):
