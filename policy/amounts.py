@@ -152,15 +152,16 @@ def _reissue(offer: Offer, reissued: bool) -> Assessment:
     )
 
 
-def _cancellation_pay(offer: Offer, amount: int, earnings: list[Earning]) -> Assessment:
-    if earnings or amount <= 0:
+def _cancellation_pay(offer: Offer, owed: int, earnings: list[Earning]) -> Assessment:
+    shortfall = owed - sum(e.amount_cents for e in earnings)
+    if shortfall <= 0:
         return _already_paid(offer.id, "cancellation", earnings) or Assessment(item=ReplyItem(
             type="paid_in_full", subject_id=offer.id, kind="cancellation",
             amount_cents=sum(e.amount_cents for e in earnings)))
     return Assessment(
         item=ReplyItem(type="paid", subject_id=offer.id, kind="cancellation",
-                       amount_cents=amount),
-        action=_pay(offer.driver_id, offer.id, "cancellation", amount),
+                       amount_cents=shortfall),
+        action=_pay(offer.driver_id, offer.id, "cancellation", shortfall),
     )
 
 

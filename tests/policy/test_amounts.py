@@ -88,6 +88,11 @@ def test_wait_time(wait, earnings, item_type, owed):
         (cancelled(by="store", arrived=True),
          "cancelled", [earning("ofr-9", "cancellation", 1000, source="contact")], False,
          "already_paid", None),
+        (cancelled(by="store", arrived=True, base=1000),
+         "cancelled", [earning("ofr-9", "cancellation", 500)], False, "paid",
+         ("pay_adjustment", 500)),
+        (cancelled(by="store", base=1000),
+         "cancelled", [earning("ofr-9", "cancellation", 500)], False, "paid_in_full", None),
         (delivered(), "delivered", [], False, "not_cancelled", None),
     ],
 )

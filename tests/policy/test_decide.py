@@ -158,3 +158,44 @@ def test_unfinished_remediation_keeps_what_was_done_and_escalates_the_rest():
 )
 def test_reason_codes(case, reason):
     assert run(case).reason == reason
+
+
+@pytest.mark.parametrize(
+    ("case", "item_types", "paid"),
+    [
+        (facts(contact("tip missing"), offers=[delivered(tip=300, minutes_ago=60 * 24 * 8)]),
+         ["no_recent_offers"], []),
+        (facts(contact("tip missing"), offers=[delivered(tip=300, minutes_ago=60 * 24 * 6)]),
+         ["paid"], [("tip", "ofr-1", 300)]),
+        (facts(contact("bonus not paid"), incentives=[incentive(ended_minutes_ago=60 * 24 * 15)],
+               offers=[delivered(f"ofr-{i}", minutes_ago=60 * 24 * 15 + 600 + i)
+                       for i in range(3)]),
+         ["no_recent_incentives"], []),
+        (facts(contact("bonus not paid"), incentives=[incentive(ended_minutes_ago=60 * 24 * 13)],
+               offers=[delivered(f"ofr-{i}", minutes_ago=60 * 24 * 13 + 600 + i)
+                       for i in range(3)]),
+         ["paid"], [("incentive", "inc-1", 2500)]),
+        (facts(contact("my deposit failed"), deposits=[deposit(hours_ago=24 * 15)]),
+         ["no_recent_deposits"], []),
+        (facts(contact("my deposit failed"), deposits=[deposit(status="pending")]),
+         ["deposit_pending"], []),
+        (facts(contact("how is pay calculated for ofr-1"), offers=[delivered()],
+               earnings=[earning("ofr-1", "base", 900), earning("ofr-1", "tip", 300)]),
+         ["breakdown"], []),
+        (facts(contact("i cant log in, password reset not working")),
+         ["account_access_steps"], []),
+    ],
+)
+def test_lookback_windows_and_answers(case, item_types, paid):
+    decision = run(case)
+    assert decision.outcome == "resolved"
+    assert [i.type for i in decision.reply.items] == item_types
+    assert [(a.kind, a.subject_id, a.amount_cents) for a in decision.actions] == paid
+
+
+def test_breakdown_lists_quoted_and_paid_amounts():
+    case = facts(contact("how is pay calculated for ofr-1"), offers=[delivered(base=900, tip=300)],
+                 earnings=[earning("ofr-1", "base", 900), earning("ofr-1", "wait_time", 250)])
+    [item] = run(case).reply.items
+    assert item.details == {"quoted_base": 900, "quoted_tip": 300, "base": 900,
+                            "wait_time": 250}
