@@ -25,13 +25,15 @@ def platform() -> Platform:
 
 
 @lru_cache(maxsize=8)
-def _store_for(url: str) -> CaseStore:
-    return CaseStore(url)
+def _store_for(url: str, urgent_hours: int, standard_hours: int) -> CaseStore:
+    return CaseStore(url, {"trust-safety": urgent_hours, "default": standard_hours})
 
 
 def case_store() -> CaseStore:
-    """The case store for the current settings."""
-    return _store_for(get_settings().case_store_url)
+    """The case store for the current settings, with the policy's answer times."""
+    rules = policy()
+    return _store_for(get_settings().case_store_url, rules.urgent_ack_hours,
+                      rules.standard_ack_hours)
 
 
 POLICY_VARIABLE = "onetouch-policy"

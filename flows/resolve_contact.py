@@ -19,6 +19,7 @@ from flows.tasks import (
     recorded_outcome,
     render_driver_reply,
     send_reply,
+    store_contact,
     understand_message,
     validate_contact,
 )
@@ -39,6 +40,7 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """Validate, gather facts, understand, decide, remediate, reply, record."""
     try:
         checked = validate_contact(contact)
+        store_contact(checked, contact)
         driver = load_driver(checked)
     except ContactRejected as exc:
         return _finish(_rejected(contact, str(exc)))

@@ -35,6 +35,12 @@ def validate_contact(raw: dict[str, Any]) -> Contact:
 
 
 @task(cache_policy=NONE)
+def store_contact(contact: Contact, raw: dict[str, Any]) -> bool:
+    """Keep the contact as received before anything else happens to it."""
+    return deps.case_store().store_contact(contact, raw)
+
+
+@task(cache_policy=NONE)
 def load_driver(contact: Contact) -> Driver:
     """The contact's driver; a contact from an unknown driver is rejected."""
     try:

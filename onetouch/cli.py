@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from onetouch.cli_escalations import app as escalations_app
 from onetouch.settings import PROJECT_ROOT
 
 os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
@@ -16,6 +17,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 app = typer.Typer(help="onetouch: driver support resolved in one touch.", no_args_is_help=True)
+app.add_typer(escalations_app, name="escalations")
 DATA = Path(__file__).parent / "data"
 
 

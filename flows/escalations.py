@@ -1,0 +1,87 @@
+"""Escalations: an agent's decision recorded once, then carried out exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows import deps
+from flows.tasks import carry_out
+from integrations import Conflict, OutgoingNotification
+from onetouch.render import render_reply, timezone_for_zone
+from policy.approval import AgentDecision, ApprovalRefused, approved_actions, final_reply_items
+from policy.case import RemediationAction, ReplyPlan
+
+
+class EscalationNotFound(LookupError):
+    """No escalation has that id."""
+
+
+def record_decision(escalation_id: str, decision: AgentDecision) -> bool:
+    """Check the decision against the case and record it if still pending; False if decided."""
+    store = deps.case_store()
+    escalation = store.escalation(escalation_id)
+    if escalation is None:
+        raise EscalationNotFound(escalation_id)
+    recommended = [_action(a, escalation) for a in escalation["recommended_actions"]]
+    approved_actions(recommended, decision, escalation["requested_by"])
+    return store.decide(escalation_id, decision.verdict, decision.model_dump(mode="json"))
+
+
+def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationAction:
+    kind = view.get("kind") or {"offer_reissue": "reissue",
+                                "deposit_retry": "deposit_retry"}[view["type"]]
+    driver_id = escalation["driver_id"]
+    return RemediationAction(
+        type=view["type"], driver_id=driver_id, subject_id=view["subject_id"],
+        kind=view.get("kind"), amount_cents=view.get("amount_cents"),
+        idempotency_key=f"{driver_id}/{view['subject_id']}/{kind}")
+
+
+@task(cache_policy=NONE)
+def load_decided(escalation_id: str) -> dict[str, Any]:
+    """The escalation, which must exist and carry a decision."""
+    escalation = deps.case_store().escalation(escalation_id)
+    if escalation is None:
+        raise EscalationNotFound(escalation_id)
+    return escalation
+
+
+@task(cache_policy=NONE)
+def send_final_reply(escalation: dict[str, Any], done: tuple[RemediationAction, ...]) -> None:
+    """Tell the driver what the agent decided and what was done, once."""
+    platform = deps.platform()
+    driver = platform.drivers.get(escalation["driver_id"])
+    ack = escalation["reply"] or {"channel": "chat", "locale": driver.locale}
+    plan = ReplyPlan(template="final", channel=ack["channel"], locale=ack["locale"],
+                     first_name=driver.first_name,
+                     items=final_reply_items(escalation["decision"]["verdict"], done))
+    subject, body = render_reply(plan, escalation["case_id"], timezone_for_zone(driver.zone))
+    message = OutgoingNotification(driver_id=driver.id, channel=plan.channel,
+                                   locale=plan.locale, subject=subject, body=body,
+                                   reference=escalation["case_id"])
+    try:
+        platform.notifications.send(message, idempotency_key=f"{escalation['case_id']}/final")
+    except Conflict:
+        get_run_logger().info("final reply for %s was already sent", escalation["case_id"])
+
+
+@flow(name="execute-escalation", flow_run_name="execute-{escalation_id}", persist_result=False)
+def execute_escalation(escalation_id: str) -> dict[str, Any]:
+    """Carry out a decided escalation; running it again changes nothing."""
+    escalation = load_decided(escalation_id)
+    if escalation["status"] not in ("approved", "rejected", "done"):
+        return {"escalation_id": escalation_id, "status": escalation["status"], "actions": []}
+    decision = AgentDecision.model_validate(escalation["decision"])
+    recommended = [_action(a, escalation) for a in escalation["recommended_actions"]]
+    try:
+        actions = approved_actions(recommended, decision, escalation["requested_by"])
+    except ApprovalRefused:
+        actions = ()
+    done = tuple(carry_out(a, escalation["case_id"], "agent") for a in actions)
+    send_final_reply(escalation, done)
+    effects = [a.outcome_view() for a in done]
+    deps.case_store().finish(escalation_id, effects, decision.agent)
+    return {"escalation_id": escalation_id, "status": "done", "actions": effects}

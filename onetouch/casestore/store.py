@@ -1,0 +1,177 @@
+"""The case store: the source of truth for contacts, cases, escalations and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from onetouch.casestore.tables import audit_log, cases, contacts, escalations
+from onetouch.models import Contact, format_utc, utc_now
+from onetouch.outcomes import ContactOutcome
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+DECIDABLE = ("pending",)
+EXECUTABLE = ("approved", "rejected")
+
+
+class CaseStore:
+    """Contacts, cases, escalations and audit entries over SQLAlchemy (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, answer_hours: dict[str, int] | None = None) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
+        self.answer_hours = answer_hours or {"trust-safety": 1}
+        self.migrate()
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest Alembic revision."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    def store_contact(self, contact: Contact, raw: dict[str, Any], now: datetime | None = None
+                      ) -> bool:
+        """Keep a contact as received, once; False when it was already stored."""
+        row = {"id": contact.id, "driver_id": contact.driver_id, "channel": contact.channel,
+               "received_at": contact.received_at, "raw": raw, "stored_at": now or utc_now()}
+        return self._insert_once(contacts, row, "contact_stored", "intake", contact.id)
+
+    def outcome_for(self, contact_id: str) -> ContactOutcome | None:
+        """The recorded outcome of a contact, if it has one."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(cases.c.record).where(cases.c.contact_id == contact_id)).first()
+        return None if row is None else ContactOutcome.model_validate(row.record)
+
+    def record(self, outcome: ContactOutcome, now: datetime | None = None) -> bool:
+        """Store a case's outcome (and its escalation) once; False if it was already there."""
+        at = now or utc_now()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(cases).values(
+                    case_id=outcome.case_id, contact_id=outcome.contact_id,
+                    driver_id=outcome.driver_id or "", intent=outcome.intent,
+                    outcome=outcome.outcome, queue=outcome.queue, reason=outcome.reason,
+                    policy_version=outcome.policy_version, record=outcome.line(),
+                    recorded_at=at))
+                _audit(conn, at, "automation", "case_recorded", outcome.case_id, None, None,
+                       {"outcome": outcome.outcome, "actions": outcome.actions,
+                        "queue": outcome.queue})
+                if outcome.outcome == "escalated":
+                    self._open_escalation(conn, outcome, at)
+        except IntegrityError:
+            return False
+        return True
+
+    def _open_escalation(self, conn, outcome: ContactOutcome, at: datetime) -> None:
+        hours = self.answer_hours.get(outcome.queue or "", self.answer_hours.get("default", 24))
+        escalation_id = f"esc-{outcome.contact_id}"
+        conn.execute(insert(escalations).values(
+            id=escalation_id, case_id=outcome.case_id, driver_id=outcome.driver_id,
+            queue=outcome.queue, status="pending", reasons=outcome.reasons,
+            recommended_actions=outcome.recommended_actions,
+            reply=outcome.reply.model_dump() if outcome.reply else None,
+            created_at=at, due_at=at + timedelta(hours=hours), version=0))
+        _audit(conn, at, "automation", "escalated", outcome.case_id, escalation_id, None,
+               {"queue": outcome.queue, "reasons": outcome.reasons,
+                "recommended_actions": outcome.recommended_actions})
+
+    def escalations(self, queue: str | None = None, status: str | None = None) -> list[dict]:
+        """Escalations, oldest first, as JSON-able dicts."""
+        query = select(escalations).order_by(escalations.c.created_at, escalations.c.id)
+        if queue:
+            query = query.where(escalations.c.queue == queue)
+        if status:
+            query = query.where(escalations.c.status == status)
+        with self.engine.connect() as conn:
+            return [_json_row(dict(r)) for r in conn.execute(query).mappings()]
+
+    def escalation(self, escalation_id: str) -> dict | None:
+        """One escalation, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(escalations).where(
+                escalations.c.id == escalation_id)).mappings().first()
+        return None if row is None else _json_row(dict(row))
+
+    def decide(self, escalation_id: str, verdict: str, decision: dict[str, Any],
+               now: datetime | None = None) -> bool:
+        """Record an agent's decision if the case is still pending; False if it was decided."""
+        at = now or utc_now()
+        status = "approved" if verdict == "approve" else "rejected"
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(escalations)
+                .where(escalations.c.id == escalation_id,
+                       escalations.c.status.in_(DECIDABLE))
+                .values(status=status, decision=decision, decided_by=decision["agent"],
+                        decided_at=at, version=escalations.c.version + 1)).rowcount
+            if changed:
+                case_id = conn.execute(select(escalations.c.case_id).where(
+                    escalations.c.id == escalation_id)).scalar_one()
+                _audit(conn, at, decision["agent"], status, case_id, escalation_id,
+                       decision.get("amount_cents"), decision, decision.get("reason"))
+        return bool(changed)
+
+    def finish(self, escalation_id: str, effects: list[dict], actor: str,
+               now: datetime | None = None) -> bool:
+        """Mark a decided escalation carried out, with its effects in the audit log, once."""
+        at = now or utc_now()
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(escalations)
+                .where(escalations.c.id == escalation_id, escalations.c.executed_at.is_(None))
+                .values(executed_at=at, status="done",
+                        version=escalations.c.version + 1)).rowcount
+            if changed:
+                case_id = conn.execute(select(escalations.c.case_id).where(
+                    escalations.c.id == escalation_id)).scalar_one()
+                for effect in effects:
+                    _audit(conn, at, actor, f"executed_{effect['type']}", case_id,
+                           escalation_id, effect.get("amount_cents"), effect)
+        return bool(changed)
+
+    def audit_trail(self, case_id: str) -> list[dict]:
+        """Every audit entry of a case, in order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(audit_log).where(audit_log.c.case_id == case_id)
+                                .order_by(audit_log.c.id)).mappings()
+            return [_json_row(dict(r)) for r in rows]
+
+    def _insert_once(self, table, row: dict, action: str, actor: str, ref: str) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(table).values(**row))
+                _audit(conn, row.get("stored_at") or utc_now(), actor, action, None, None,
+                       None, {"id": ref})
+        except IntegrityError:
+            return False
+        return True
+
+
+def _audit(conn, at: datetime, actor: str, action: str, case_id: str | None,
+           escalation_id: str | None, amount: int | None, details: dict,
+           note: str | None = None) -> None:
+    conn.execute(insert(audit_log).values(
+        at=at, actor=actor, action=action, case_id=case_id, escalation_id=escalation_id,
+        amount_cents=amount, details=details, note=note))
+
+
+def _json_row(row: dict) -> dict:
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            row[key] = format_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return row
+
+
+def _connect_args(url: str) -> dict:
+    return {"timeout": 30} if url.startswith("sqlite") else {}

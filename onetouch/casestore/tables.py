@@ -1,0 +1,78 @@
+"""The case store's tables: contacts, cases, escalations and the append-only audit log."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+contacts = Table(
+    "contacts", metadata,
+    Column("id", String(200), primary_key=True),
+    Column("driver_id", String(200), nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("raw", JSON, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("case_id", String(220), primary_key=True),
+    Column("contact_id", String(200), nullable=False, unique=True),
+    Column("driver_id", String(200), nullable=False, index=True),
+    Column("intent", String(40)),
+    Column("outcome", String(20), nullable=False),
+    Column("queue", String(40)),
+    Column("reason", String(80)),
+    Column("policy_version", String(60)),
+    Column("record", JSON, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+escalations = Table(
+    "escalations", metadata,
+    Column("id", String(220), primary_key=True),
+    Column("case_id", String(220), nullable=False, unique=True),
+    Column("driver_id", String(200), nullable=False),
+    Column("queue", String(40), nullable=False, index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("reasons", JSON, nullable=False),
+    Column("recommended_actions", JSON, nullable=False),
+    Column("reply", JSON),
+    Column("requested_by", String(120)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("decision", JSON),
+    Column("decided_by", String(120)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("executed_at", DateTime(timezone=True)),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("case_id", String(220), index=True),
+    Column("escalation_id", String(220), index=True),
+    Column("amount_cents", BigInteger),
+    Column("details", JSON, nullable=False),
+    Column("note", Text),
+)
+
+Index("ix_escalations_queue_status", escalations.c.queue, escalations.c.status)

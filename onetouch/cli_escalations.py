@@ -1,0 +1,120 @@
+"""`onetouch escalations`: list, show, approve and reject escalated cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from onetouch.render import dollars
+
+app = typer.Typer(help="Escalated cases awaiting an agent.", no_args_is_help=True)
+console = Console()
+
+
+def _now() -> datetime:
+    from flows import deps
+    from integrations import PlatformError
+    from onetouch.models import utc_now
+
+    try:
+        return deps.platform().clock.now()
+    except PlatformError:
+        return utc_now()
+
+
+def _age(created: str, now: datetime) -> str:
+    minutes = int((now - datetime.fromisoformat(created)).total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def sla_state(escalation: dict, now: datetime) -> str:
+    """`breached`, `due soon` (under an hour left) or `ok`; decided cases say their status."""
+    if escalation["status"] != "pending":
+        return escalation["status"]
+    left = (datetime.fromisoformat(escalation["due_at"]) - now).total_seconds()
+    return "breached" if left < 0 else "due soon" if left < 3600 else "ok"
+
+
+@app.command("list")
+def list_escalations(
+    queue: Annotated[str | None, typer.Option(help="only this queue")] = None,  # noqa: UP007
+    status: Annotated[str, typer.Option(help="pending, approved, rejected, done, all")] = "pending",
+) -> None:
+    """Every escalation of a queue with its age and SLA."""
+    from flows import deps
+
+    now = _now()
+    rows = deps.case_store().escalations(queue=queue, status=None if status == "all" else status)
+    table = Table(title=f"Escalations ({status})")
+    for column in ("id", "queue", "driver", "age", "due", "SLA", "recommended"):
+        table.add_column(column)
+    for e in rows:
+        total = sum(a.get("amount_cents") or 0 for a in e["recommended_actions"])
+        sla = sla_state(e, now)
+        table.add_row(e["id"], e["queue"], e["driver_id"], _age(e["created_at"], now),
+                      e["due_at"], f"[red]{sla}[/]" if sla == "breached" else sla,
+                      dollars(total) if total else "-")
+    console.print(table)
+
+
+@app.command()
+def show(escalation_id: str) -> None:
+    """One escalation: facts, recommended actions, why, and its audit trail."""
+    from flows import deps
+
+    store = deps.case_store()
+    escalation = store.escalation(escalation_id)
+    if escalation is None:
+        _fail(f"no escalation {escalation_id}")
+    escalation["sla"] = sla_state(escalation, _now())
+    escalation["audit"] = store.audit_trail(escalation["case_id"])
+    console.print_json(json.dumps(escalation, default=str))
+
+
+def _decide(escalation_id: str, **fields) -> None:
+    from flows.escalations import EscalationNotFound, execute_escalation, record_decision
+    from policy.approval import AgentDecision, ApprovalRefused
+
+    try:
+        decision = AgentDecision(**fields)
+        recorded = record_decision(escalation_id, decision)
+    except ValidationError as exc:
+        _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+    except (ApprovalRefused, EscalationNotFound) as exc:
+        _fail(f"{escalation_id}: {exc}")
+    if not recorded:
+        console.print(f"{escalation_id} was already decided; making sure it was carried out")
+    result = execute_escalation(escalation_id)
+    console.print(f"{escalation_id}: {result['status']}, actions {result['actions']}")
+
+
+@app.command()
+def approve(
+    escalation_id: str,
+    agent: Annotated[str, typer.Option(help="your name")],
+    amount: Annotated[int | None, typer.Option(help="changed amount in cents")] = None,  # noqa: UP007
+    reason: Annotated[str | None, typer.Option(help="why")] = None,  # noqa: UP007
+) -> None:
+    """Approve the recommended actions (or one changed amount, with a reason) and carry them out."""
+    _decide(escalation_id, verdict="approve", agent=agent, amount_cents=amount, reason=reason)
+
+
+@app.command()
+def reject(
+    escalation_id: str,
+    agent: Annotated[str, typer.Option(help="your name")],
+    reason: Annotated[str, typer.Option(help="why")],
+) -> None:
+    """Reject the case with a reason; the driver is told."""
+    _decide(escalation_id, verdict="reject", agent=agent, reason=reason)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code=2)
