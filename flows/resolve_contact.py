@@ -9,6 +9,7 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from flows import deps
+from flows.agent_queues import announce_escalation
 from flows.tasks import (
     ContactRejected,
     carry_out,
@@ -52,7 +53,10 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     decision = carry_out_all(decide_case(facts, understanding))
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
-    return _finish(record_outcome(_outcome(decision, checked, reply), facts))
+    outcome = record_outcome(_outcome(decision, checked, reply), facts)
+    if outcome.outcome == "escalated":
+        announce_escalation(f"esc-{checked.id}")
+    return _finish(outcome)
 
 
 def carry_out_all(decision: Decision) -> Decision:

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     case_store_url: str = f"sqlite:///{PROJECT_ROOT / '.onetouch' / 'cases.db'}"
     templates_dir: Path = PROJECT_ROOT / "templates"
     policy_file: Path | None = None
+    queue_notify_urls: dict[str, list[str]] = Field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)

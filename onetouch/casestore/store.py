@@ -140,6 +140,23 @@ class CaseStore:
                            escalation_id, effect.get("amount_cents"), effect)
         return bool(changed)
 
+    def mark_breaches(self, now: datetime) -> list[dict]:
+        """Pending escalations past their answer time, each marked (and returned) once."""
+        due = (escalations.c.status == "pending") & (escalations.c.due_at < now) & (
+            escalations.c.sla_breached_at.is_(None))
+        with self.engine.begin() as conn:
+            ids = [r.id for r in conn.execute(select(escalations.c.id).where(due))]
+            marked = []
+            for escalation_id in ids:
+                if conn.execute(update(escalations).where(due, escalations.c.id == escalation_id)
+                                .values(sla_breached_at=now)).rowcount:
+                    marked.append(escalation_id)
+                    case_id = conn.execute(select(escalations.c.case_id).where(
+                        escalations.c.id == escalation_id)).scalar_one()
+                    _audit(conn, now, "sla-check", "sla_breached", case_id, escalation_id,
+                           None, {})
+        return [self.escalation(i) for i in marked]
+
     def audit_trail(self, case_id: str) -> list[dict]:
         """Every audit entry of a case, in order."""
         with self.engine.connect() as conn:

@@ -58,6 +58,7 @@ escalations = Table(
     Column("decided_by", String(120)),
     Column("decided_at", DateTime(timezone=True)),
     Column("executed_at", DateTime(timezone=True)),
+    Column("sla_breached_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=0),
 )
 

@@ -1,0 +1,53 @@
+"""Telling agents about escalations: new cases, and answer times breached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE
+
+from flows import deps
+from integrations import PlatformError
+from integrations.queues import announce, queue_urls
+from onetouch.models import utc_now
+from onetouch.render import render
+from onetouch.settings import get_settings
+
+
+@task(cache_policy=NONE)
+def announce_escalation(escalation_id: str, template: str = "agents/escalation.md.j2") -> bool:
+    """Post an escalation to its queue's channels."""
+    escalation = deps.case_store().escalation(escalation_id)
+    if escalation is None:
+        return False
+    urls = queue_urls(get_settings().queue_notify_urls, escalation["queue"])
+    body = render(template, {"escalation": escalation})
+    title = f"[{escalation['queue']}] {escalation['id']}"
+    sent = announce(urls, title, body)
+    if not sent:
+        get_run_logger().warning("could not announce %s to its queue", escalation_id)
+    return sent
+
+
+def _platform_now():
+    try:
+        return deps.platform().clock.now()
+    except PlatformError:
+        return utc_now()
+
+
+@flow(name="check-escalation-slas", persist_result=False)
+def check_escalation_slas() -> list[dict[str, Any]]:
+    """Mark pending escalations past their answer time, announce each once, and report them."""
+    breached = deps.case_store().mark_breaches(_platform_now())
+    for escalation in breached:
+        announce_escalation(escalation["id"], "agents/sla_breach.md.j2")
+    rows = "\n".join(f"| {e['id']} | {e['queue']} | {e['due_at']} |" for e in breached)
+    create_markdown_artifact(
+        key="escalation-sla-breaches",
+        markdown=f"# SLA breaches\n\n{len(breached)} new.\n\n| escalation | queue | due |\n"
+                 f"|---|---|---|\n{rows}\n",
+        description="Escalations whose answer time passed while still pending")
+    return breached
