@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.deployments import run_deployment
 
 from flows import deps
 from integrations import PlatformError
@@ -29,6 +30,17 @@ def announce_escalation(escalation_id: str, template: str = "agents/escalation.m
     if not sent:
         get_run_logger().warning("could not announce %s to its queue", escalation_id)
     return sent
+
+
+@task(cache_policy=NONE)
+def start_approval_wait(escalation_id: str) -> str | None:
+    """Start the deployed await-agent-decision flow for the case, when one is configured."""
+    name = get_settings().approval_deployment
+    if not name:
+        return None
+    run = run_deployment(name, parameters={"escalation_id": escalation_id}, timeout=0,
+                         as_subflow=False)
+    return str(run.id)
 
 
 def _platform_now():

@@ -9,7 +9,7 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from flows import deps
-from flows.agent_queues import announce_escalation
+from flows.agent_queues import announce_escalation, start_approval_wait
 from flows.tasks import (
     ContactRejected,
     carry_out,
@@ -56,6 +56,7 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     outcome = record_outcome(_outcome(decision, checked, reply), facts)
     if outcome.outcome == "escalated":
         announce_escalation(f"esc-{checked.id}")
+        start_approval_wait(f"esc-{checked.id}")
     return _finish(outcome)
 
 

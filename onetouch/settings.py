@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "templates"
     policy_file: Path | None = None
     queue_notify_urls: dict[str, list[str]] = Field(default_factory=dict)
+    approval_deployment: str | None = None
 
 
 @lru_cache(maxsize=1)

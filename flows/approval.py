@@ -1,0 +1,54 @@
+"""Waiting for an agent's decision in the Prefect UI: a typed form on the flow run."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger
+from prefect.flow_runs import pause_flow_run, suspend_flow_run
+from prefect.input import RunInput
+
+from flows import deps
+from flows.escalations import EscalationNotFound, execute_escalation, record_decision
+from onetouch.render import render
+from policy.approval import AgentDecision, ApprovalRefused
+
+DECISION_KEY = "agent-decision"
+
+
+class AgentDecisionInput(RunInput):
+    """The form an agent fills in on the waiting flow run."""
+
+    verdict: Literal["approve", "reject"] = "approve"
+    agent: str
+    amount_cents: int | None = None
+    reason: str | None = None
+
+
+def _wait(form: type[AgentDecisionInput], suspend: bool, timeout_s: int) -> AgentDecisionInput:
+    if suspend:
+        return suspend_flow_run(wait_for_input=form, timeout=timeout_s, key=DECISION_KEY)
+    return pause_flow_run(wait_for_input=form, timeout=timeout_s, poll_interval=1,
+                          key=DECISION_KEY)
+
+
+@flow(name="await-agent-decision", flow_run_name="approve-{escalation_id}",
+      persist_result=False)
+def await_agent_decision(escalation_id: str, suspend: bool = True,
+                         timeout_s: int = 86_400) -> dict[str, Any]:
+    """Wait for an agent's form (unless the case was decided elsewhere), then carry it out."""
+    escalation = deps.case_store().escalation(escalation_id)
+    if escalation is None:
+        raise EscalationNotFound(escalation_id)
+    if escalation["status"] == "pending":
+        description = render("agents/approval_form.md.j2", {"escalation": escalation})
+        form = AgentDecisionInput.with_initial_data(description=description, agent="")
+        answer = _wait(form, suspend, timeout_s)
+        decision = AgentDecision(**answer.model_dump(include=set(AgentDecision.model_fields)))
+        try:
+            if not record_decision(escalation_id, decision):
+                get_run_logger().info("%s was decided elsewhere first", escalation_id)
+        except ApprovalRefused as exc:
+            get_run_logger().warning("decision on %s refused: %s", escalation_id, exc)
+            return {"escalation_id": escalation_id, "status": "pending", "refused": str(exc)}
+    return execute_escalation(escalation_id)

@@ -1,0 +1,75 @@
+"""The await-agent-decision flow: a typed form on the flow run, resumed with an agent's input."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.flow_runs import resume_flow_run
+from prefect.input.run_input import keyset_from_paused_state
+
+from flows import deps
+from flows.approval import await_agent_decision
+from flows.escalations import record_decision
+from flows.resolve_contact import resolve_contact
+from policy.approval import AgentDecision
+from tests.flows.conftest import DATA
+
+CONTACT = next(json.loads(line) for line in (DATA / "contacts.jsonl").read_text().splitlines()
+               if json.loads(line)["id"] == "c-21")
+
+
+@pytest.fixture
+def escalated(platform):
+    platform.admin.set_clock(datetime.fromisoformat(CONTACT["received_at"]))
+    assert resolve_contact(CONTACT)["outcome"] == "escalated"
+    return "esc-c-21"
+
+
+def _paused_run(name: str, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+            if runs and runs[0].state.is_paused():
+                return runs[0]
+            time.sleep(0.5)
+    raise AssertionError(f"{name} never paused")
+
+
+def _agent_pay(platform):
+    return [(e.amount_cents, e.source) for e in platform.earnings.list(driver_id="drv-1022")
+            if e.source != "platform"]
+
+
+def test_form_input_resumes_the_run_and_pays_the_changed_amount(platform, escalated):
+    result: dict = {}
+    waiter = threading.Thread(target=lambda: result.update(
+        await_agent_decision(escalated, suspend=False, timeout_s=120)))
+    waiter.start()
+    run = _paused_run("approve-esc-c-21")
+    keyset = keyset_from_paused_state(run.state)
+    with get_client(sync_client=True) as client:
+        schema = client.read_flow_run_input(run.id, keyset["schema"])
+        description = client.read_flow_run_input(run.id, keyset["description"])
+    assert "amount_cents" in schema and "reason" in schema
+    assert "inc-13" in description and "$90.00" in description
+    resume_flow_run(run.id, run_input={"verdict": "approve", "agent": "kim",
+                                       "amount_cents": 8000, "reason": "one trip disputed"})
+    waiter.join(timeout=120)
+    assert result["status"] == "done"
+    assert _agent_pay(platform) == [(8000, "agent")]
+    assert deps.case_store().escalation(escalated)["decided_by"] == "kim"
+
+
+def test_a_decision_made_before_the_wait_is_carried_out_without_waiting(platform, escalated):
+    record_decision(escalated, AgentDecision(verdict="approve", agent="lee"))
+    assert await_agent_decision(escalated, suspend=False, timeout_s=5)["status"] == "done"
+    assert await_agent_decision(escalated, suspend=False, timeout_s=5)["status"] == "done"
+    assert _agent_pay(platform) == [(9000, "agent")]
