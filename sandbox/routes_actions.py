@@ -47,45 +47,42 @@ def _parse(model: type[B], body: Any) -> B:
         raise invalid(exc) from exc
 
 
+def _act(request: Request, db: Any, idempotency_key: str | None, body: Any,
+         model: type[B], effect: Any, **bound: Any) -> Response:
+    """Check the key and body, then run the effect once under the key."""
+    key = _key(idempotency_key)
+    parsed = _parse(model, body)
+    if not bound:
+        bound = {"body": parsed}
+    return run_idempotent(db, key, request.url.path, parsed, partial(effect, **bound))
+
+
 @router.post("/pay-adjustments", status_code=201)
 def post_pay_adjustment(
     request: Request, db: DbDep, idempotency_key: IdempotencyKey = None, body: JsonBody = None
 ) -> Response:
     """Add a remediation Earning."""
-    key = _key(idempotency_key)
-    parsed = _parse(PayAdjustment, body)
-    effect = partial(pay_adjustment, body=parsed)
-    return run_idempotent(db, key, request.url.path, parsed, effect)
+    return _act(request, db, idempotency_key, body, PayAdjustment, pay_adjustment)
 
 
 @router.post("/offers/{offer_id}/reissue", status_code=201)
 def post_reissue(
-    offer_id: str,
-    request: Request,
-    db: DbDep,
-    idempotency_key: IdempotencyKey = None,
+    offer_id: str, request: Request, db: DbDep, idempotency_key: IdempotencyKey = None,
     body: JsonBody = None,
 ) -> Response:
     """Reissue an offer for the same order and driver."""
-    key = _key(idempotency_key)
-    parsed = _parse(ReferenceBody, body)
-    effect = partial(reissue_offer, offer_id=offer_id)
-    return run_idempotent(db, key, request.url.path, parsed, effect)
+    return _act(request, db, idempotency_key, body, ReferenceBody, reissue_offer,
+                offer_id=offer_id)
 
 
 @router.post("/deposits/{deposit_id}/retry", status_code=201)
 def post_deposit_retry(
-    deposit_id: str,
-    request: Request,
-    db: DbDep,
-    idempotency_key: IdempotencyKey = None,
+    deposit_id: str, request: Request, db: DbDep, idempotency_key: IdempotencyKey = None,
     body: JsonBody = None,
 ) -> Response:
     """Retry a failed deposit."""
-    key = _key(idempotency_key)
-    parsed = _parse(ReferenceBody, body)
-    effect = partial(retry_deposit, deposit_id=deposit_id)
-    return run_idempotent(db, key, request.url.path, parsed, effect)
+    return _act(request, db, idempotency_key, body, ReferenceBody, retry_deposit,
+                deposit_id=deposit_id)
 
 
 @router.post("/notifications", status_code=201)
@@ -93,7 +90,4 @@ def post_notification(
     request: Request, db: DbDep, idempotency_key: IdempotencyKey = None, body: JsonBody = None
 ) -> Response:
     """Record a notification to a driver."""
-    key = _key(idempotency_key)
-    parsed = _parse(NotificationBody, body)
-    effect = partial(send_notification, body=parsed)
-    return run_idempotent(db, key, request.url.path, parsed, effect)
+    return _act(request, db, idempotency_key, body, NotificationBody, send_notification)
