@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from factories import NOW, ago, cancelled, delivered, deposit, earning, incentive, order
 
 from policy.amounts import (
     assess_cancellation,
@@ -14,6 +13,7 @@ from policy.amounts import (
     wait_pay_cents,
 )
 from policy.config import PolicyConfig
+from tests.factories import NOW, ago, cancelled, delivered, deposit, earning, incentive, order
 
 POLICY = PolicyConfig()
 

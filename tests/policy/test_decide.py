@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from factories import NOW, cancelled, contact, delivered, deposit, driver, earning, incentive
 
 from policy.case import CaseFacts
 from policy.config import PolicyConfig
 from policy.decide import decide
+from tests.factories import NOW, cancelled, contact, delivered, deposit, driver, earning, incentive
 from understanding import understand
 
 POLICY = PolicyConfig()
@@ -122,7 +122,7 @@ def test_deposit_lookback_retries_failed():
 
 
 def _open(order_id):
-    from factories import order
+    from tests.factories import order
 
     return order(order_id, "open")
 

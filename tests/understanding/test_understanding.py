@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from factories import contact
 
+from tests.factories import contact
 from understanding import understand
 from understanding.rules import detect_language
 from understanding.text import extract_ids

@@ -1,0 +1,81 @@
+"""An agent approves an escalated case in the Prefect UI, in headless Chromium."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from prefect.client.orchestration import get_client
+
+from flows.approval import await_agent_decision
+from flows.resolve_contact import resolve_contact
+from onetouch.inputs import load_world
+from onetouch.replay import embedded_platform
+from tests.browser.conftest import ARTIFACTS, CHROMIUM
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def _paused(name: str, result: dict, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline and "error" not in result:
+            runs = [r for r in client.read_flow_runs() if r.name == name]
+            if runs and runs[0].state.is_paused():
+                return runs[0]
+            time.sleep(0.5)
+    raise AssertionError(f"{name} never paused: {result.get('error')}")
+
+
+def _fill_and_submit(ui: str, run_id, screenshot: Path) -> None:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{ui}/runs/flow-run/{run_id}")
+        page.get_by_role("button", name="Resume").first.click()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("pay-review escalation esc-c-21").wait_for()
+        dialog.locator("textarea").first.fill("kim")
+        page.screenshot(path=str(screenshot))
+        dialog.get_by_role("button", name="Submit").click()
+        page.get_by_text("Completed").first.wait_for(timeout=60_000)
+        browser.close()
+
+
+def test_agent_approves_in_the_prefect_ui(prefect_server, tmp_path):
+    contact = next(json.loads(line) for line in (DATA / "contacts.jsonl").read_text()
+                   .splitlines() if json.loads(line)["id"] == "c-21")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with embedded_platform(load_world(DATA / "world.json"), tmp_path) as platform:
+        platform.admin.set_clock(datetime.fromisoformat(contact["received_at"]))
+        assert resolve_contact(contact)["outcome"] == "escalated"
+        result: dict = {}
+
+        def wait_for_agent() -> None:
+            try:
+                result.update(await_agent_decision("esc-c-21", suspend=False, timeout_s=300))
+            except BaseException as exc:  # noqa: BLE001
+                result["error"] = repr(exc)
+                raise
+
+        waiter = threading.Thread(target=contextvars.copy_context().run, args=(wait_for_agent,))
+        waiter.start()
+        run = _paused("approve-esc-c-21", result)
+        _fill_and_submit(prefect_server, run.id, ARTIFACTS / "approval-form.png")
+        waiter.join(timeout=120)
+        paid = [(e.amount_cents, e.source, e.idempotency_key)
+                for e in platform.earnings.list(driver_id="drv-1022") if e.source != "platform"]
+        finals = [n.body for n in platform.notifications.list(reference="case-c-21")
+                  if n.idempotency_key.endswith("/final")]
+    assert result["status"] == "done"
+    assert paid == [(9000, "agent", "drv-1022/inc-13/incentive")]
+    assert len(finals) == 1 and "$90.00" in finals[0]
+    assert (ARTIFACTS / "approval-form.png").stat().st_size > 10_000
