@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,6 +49,8 @@ def prefect_server(tmp_path_factory):
             os.environ.pop("PREFECT_API_URL", None)
         else:
             os.environ["PREFECT_API_URL"] = saved
+        EventsWorker.drain_all(timeout=10)
+        APILogWorker.drain_all(timeout=10)
     finally:
         server.terminate()
         server.wait(timeout=30)
