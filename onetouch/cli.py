@@ -33,6 +33,8 @@ def replay(
     contacts: Annotated[Path | None, typer.Option(help="CONTACTS.jsonl")] = None,  # noqa: UP007
     state: Annotated[Path | None, typer.Option(help="STATE.json to write")] = None,  # noqa: UP007
     detect: Annotated[bool, typer.Option(help="run defect detection once first")] = False,
+    keep: Annotated[Path | None, typer.Option(
+        help="keep the sandbox and case store databases in this folder")] = None,
 ) -> None:
     """Run the real system over a world and contacts; write outcomes (and state)."""
     from onetouch.inputs import InputFileError
@@ -41,7 +43,7 @@ def replay(
     if detect:
         _fail("--detect needs the detection flow, which is not built yet (issue 5)")
     try:
-        outcomes = run_replay(world, contacts, out, state)
+        outcomes = run_replay(world, contacts, out, state, keep=keep)
     except InputFileError as exc:
         _fail(str(exc))
     rejected = sum(1 for o in outcomes if o.get("outcome") == "rejected")
@@ -50,15 +52,20 @@ def replay(
 
 @app.command()
 def sandbox(
-    world: Annotated[Path, typer.Option(help="WORLD.json to load at start")] = DATA / "world.json",
+    world: Annotated[Path | None, typer.Option(
+        help="WORLD.json to load at start (default: the bundled world, unless --db)")] = None,
+    db: Annotated[Path | None, typer.Option(
+        help="sandbox database to serve, e.g. one kept by `replay --keep`")] = None,
     port: Annotated[int, typer.Option(help="port to listen on")] = 8700,
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
 ) -> None:
     """Serve the sandbox platform over HTTP until interrupted."""
     from sandbox.server import WorldFileError, run_sandbox
 
+    if world is None and db is None:
+        world = DATA / "world.json"
     try:
-        run_sandbox(world, port=port, host=host)
+        run_sandbox(world, port=port, host=host, db_path=db)
     except WorldFileError as exc:
         _fail(str(exc))
 

@@ -28,9 +28,18 @@ def _now() -> datetime:
         return utc_now()
 
 
-def _age(created: str, now: datetime) -> str:
-    minutes = int((now - datetime.fromisoformat(created)).total_seconds() // 60)
+def _span(minutes: int) -> str:
+    minutes = abs(minutes)
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def _age(created: str, now: datetime) -> str:
+    return _span(int((now - datetime.fromisoformat(created)).total_seconds() // 60))
+
+
+def _due(due_at: str, now: datetime) -> str:
+    minutes = int((datetime.fromisoformat(due_at) - now).total_seconds() // 60)
+    return f"in {_span(minutes)}" if minutes >= 0 else f"{_span(minutes)} ago"
 
 
 def sla_state(escalation: dict, now: datetime) -> str:
@@ -58,7 +67,7 @@ def list_escalations(
         total = sum(a.get("amount_cents") or 0 for a in e["recommended_actions"])
         sla = sla_state(e, now)
         table.add_row(e["id"], e["queue"], e["driver_id"], _age(e["created_at"], now),
-                      e["due_at"], f"[red]{sla}[/]" if sla == "breached" else sla,
+                      _due(e["due_at"], now), f"[red]{sla}[/]" if sla == "breached" else sla,
                       dollars(total) if total else "-")
     console.print(table)
 

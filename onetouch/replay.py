@@ -73,18 +73,31 @@ def final_state(platform: Platform) -> dict[str, Any]:
 
 
 def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
-               state_path: Path | None = None, progress: Progress | None = None) -> list[dict]:
+               state_path: Path | None = None, progress: Progress | None = None,
+               keep: Path | None = None) -> list[dict]:
     """Replay a world and its contacts into OUTCOMES (and STATE) files."""
     world = load_world(world_path)
     lines = read_contacts(contacts_path)
-    with tempfile.TemporaryDirectory(prefix="onetouch-replay-") as tmp, \
-            embedded_platform(world, Path(tmp)) as platform:
+    with _workdir(keep) as workdir, embedded_platform(world, workdir) as platform:
         outcomes = resolve_lines(platform, lines, progress)
         state = final_state(platform) if state_path else None
     _write_jsonl(out_path, outcomes)
     if state_path and state is not None:
         Path(state_path).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
     return outcomes
+
+
+@contextmanager
+def _workdir(keep: Path | None) -> Iterator[Path]:
+    """A fresh folder for the run's databases: kept when asked, else temporary."""
+    if keep is None:
+        with tempfile.TemporaryDirectory(prefix="onetouch-replay-") as tmp:
+            yield Path(tmp)
+        return
+    keep.mkdir(parents=True, exist_ok=True)
+    for name in ("sandbox.db", "cases.db"):
+        (keep / name).unlink(missing_ok=True)
+    yield keep
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -141,16 +141,20 @@ class SandboxServer:
 
 
 def run_sandbox(
-    world_path: str | Path,
+    world_path: str | Path | None,
     port: int = 8700,
     host: str = "127.0.0.1",
     *,
     db_path: str | Path | None = None,
     api_key: str | None = None,
 ) -> None:
-    """Load a world file and serve the sandbox until interrupted (raises WorldFileError)."""
-    world = read_world_file(world_path)
+    """Serve the sandbox until interrupted: a world file loaded fresh, or an existing database.
+
+    Raises WorldFileError for a malformed world file.
+    """
+    world = read_world_file(world_path) if world_path is not None else None
     with tempfile.TemporaryDirectory(prefix="onetouch-sandbox-") as tmp:
         app = create_app(db_path or Path(tmp) / "sandbox.db", api_key=api_key)
-        _load(app.state.db, world)
+        if world is not None:
+            _load(app.state.db, world)
         uvicorn.run(app, host=host, port=port, log_level="info")

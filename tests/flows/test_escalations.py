@@ -139,3 +139,25 @@ def test_list_shows_age_and_flags_a_breached_sla(platform, escalated):
     assert escalated in late.output and "breached" in late.output
     shown = runner.invoke(app, ["escalations", "show", escalated])
     assert '"sla": "breached"' in shown.output
+
+
+def test_escalations_kept_by_a_replay_are_approved_from_the_cli(tmp_path, monkeypatch):
+    from onetouch.replay import run_replay
+    from sandbox.server import SandboxServer
+
+    run_replay(DATA / "world.json", DATA / "contacts.jsonl", tmp_path / "o.jsonl",
+               keep=tmp_path / "run")
+    with SandboxServer(db_path=tmp_path / "run" / "sandbox.db") as sandbox:
+        monkeypatch.setenv("ONETOUCH_PLATFORM_URL", sandbox.url)
+        monkeypatch.setenv("ONETOUCH_CASE_STORE_URL", f"sqlite:///{tmp_path / 'run' / 'cases.db'}")
+        get_settings.cache_clear()
+        runner = CliRunner()
+        listed = runner.invoke(app, ["escalations", "list"])
+        assert all(f"esc-c-{n}" in listed.output for n in (17, 18, 19, 20, 21))
+        approved = runner.invoke(app, ["escalations", "approve", "esc-c-21", "--agent", "kim"])
+        assert approved.exit_code == 0, approved.output
+        paid = [e for e in deps.platform().earnings.list(driver_id="drv-1022")
+                if e.source == "agent"]
+    get_settings.cache_clear()
+    assert [(e.amount_cents, e.idempotency_key) for e in paid] == [
+        (9000, "drv-1022/inc-13/incentive")]
