@@ -12,7 +12,7 @@ from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification
 from onetouch.render import render_reply, timezone_for_zone
 from policy.approval import AgentDecision, ApprovalRefused, approved_actions, final_reply_items
-from policy.case import RemediationAction, ReplyPlan
+from policy.case import RemediationAction, ReplyPlan, idempotency_key
 
 
 class EscalationNotFound(LookupError):
@@ -37,7 +37,7 @@ def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationActi
     return RemediationAction(
         type=view["type"], driver_id=driver_id, subject_id=view["subject_id"],
         kind=view.get("kind"), amount_cents=view.get("amount_cents"),
-        idempotency_key=f"{driver_id}/{view['subject_id']}/{kind}")
+        idempotency_key=idempotency_key(driver_id, view["subject_id"], kind))
 
 
 @task(cache_policy=NONE)
