@@ -10,9 +10,7 @@ from prefect.cache_policies import NONE
 from prefect.deployments import run_deployment
 
 from flows import deps
-from integrations import PlatformError
 from integrations.queues import announce, queue_urls
-from onetouch.models import utc_now
 from onetouch.render import render
 from onetouch.settings import get_settings
 
@@ -43,17 +41,10 @@ def start_approval_wait(escalation_id: str) -> str | None:
     return str(run.id)
 
 
-def _platform_now():
-    try:
-        return deps.platform().clock.now()
-    except PlatformError:
-        return utc_now()
-
-
 @flow(name="check-escalation-slas", persist_result=False)
 def check_escalation_slas() -> list[dict[str, Any]]:
     """Mark pending escalations past their answer time, announce each once, and report them."""
-    breached = deps.case_store().mark_breaches(_platform_now())
+    breached = deps.case_store().mark_breaches(deps.platform_now())
     for escalation in breached:
         announce_escalation(escalation["id"], "agents/sla_breach.md.j2")
     rows = "\n".join(f"| {e['id']} | {e['queue']} | {e['due_at']} |" for e in breached)

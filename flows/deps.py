@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 
 from prefect.variables import Variable
 
-from integrations import Platform
+from integrations import Platform, PlatformError
 from onetouch.casestore import CaseStore
+from onetouch.models import utc_now
 from onetouch.settings import Settings, get_settings
 from policy.config import PolicyConfig, load_policy
 
@@ -25,15 +27,21 @@ def platform() -> Platform:
 
 
 @lru_cache(maxsize=8)
-def _store_for(url: str, urgent_hours: int, standard_hours: int) -> CaseStore:
-    return CaseStore(url, {"trust-safety": urgent_hours, "default": standard_hours})
+def _store_for(url: str) -> CaseStore:
+    return CaseStore(url)
 
 
 def case_store() -> CaseStore:
-    """The case store for the current settings, with the policy's answer times."""
-    rules = policy()
-    return _store_for(get_settings().case_store_url, rules.urgent_ack_hours,
-                      rules.standard_ack_hours)
+    """The case store for the current settings."""
+    return _store_for(get_settings().case_store_url)
+
+
+def platform_now() -> datetime:
+    """The platform's clock, or this machine's when the platform cannot be reached."""
+    try:
+        return platform().clock.now()
+    except PlatformError:
+        return utc_now()
 
 
 POLICY_VARIABLE = "onetouch-policy"

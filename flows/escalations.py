@@ -42,7 +42,7 @@ def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationActi
 
 @task(cache_policy=NONE)
 def load_decided(escalation_id: str) -> dict[str, Any]:
-    """The escalation, which must exist and carry a decision."""
+    """The escalation, which must exist."""
     escalation = deps.case_store().escalation(escalation_id)
     if escalation is None:
         raise EscalationNotFound(escalation_id)

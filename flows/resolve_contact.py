@@ -27,7 +27,7 @@ from flows.tasks import (
 from integrations import PlatformError
 from onetouch.models import Contact
 from onetouch.outcomes import ContactOutcome, SentReply, rejected
-from policy.case import Decision, RemediationAction
+from policy.case import Decision, RemediationAction, escalation_id_for
 from policy.decide import escalate_unfinished
 
 
@@ -53,10 +53,10 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     decision = carry_out_all(decide_case(facts, understanding))
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
-    outcome = record_outcome(_outcome(decision, checked, reply), facts)
+    outcome = record_outcome(_outcome(decision, checked, reply), decision, facts.now)
     if outcome.outcome == "escalated":
-        announce_escalation(f"esc-{checked.id}")
-        start_approval_wait(f"esc-{checked.id}")
+        announce_escalation(escalation_id_for(checked.id))
+        start_approval_wait(escalation_id_for(checked.id))
     return _finish(outcome)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from prefect import task
@@ -127,10 +128,11 @@ def send_reply(decision: Decision, driver: Driver, subject: str, body: str) -> S
 
 
 @task(cache_policy=NONE)
-def record_outcome(outcome: ContactOutcome, facts: CaseFacts | None) -> ContactOutcome:
-    """Keep the outcome in the case store (once per contact)."""
+def record_outcome(outcome: ContactOutcome, decision: Decision, now: datetime) -> ContactOutcome:
+    """Keep the outcome in the case store (once per contact), an escalation due as promised."""
     store = deps.case_store()
-    if outcome.contact_id and not store.record(outcome, now=facts.now if facts else None):
+    hours = decision.reply.answer_within_hours or 24
+    if not store.record(outcome, now=now, answer_within_hours=hours):
         return store.outcome_for(outcome.contact_id) or outcome
     return outcome
 

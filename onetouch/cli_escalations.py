@@ -19,13 +19,8 @@ console = Console()
 
 def _now() -> datetime:
     from flows import deps
-    from integrations import PlatformError
-    from onetouch.models import utc_now
 
-    try:
-        return deps.platform().clock.now()
-    except PlatformError:
-        return utc_now()
+    return deps.platform_now()
 
 
 def _span(minutes: int) -> str:

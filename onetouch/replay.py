@@ -34,7 +34,10 @@ def embedded_platform(world: World, workdir: Path) -> Iterator[Platform]:
                 yield platform
         finally:
             for key, value in saved.items():
-                os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
             get_settings.cache_clear()
 
 

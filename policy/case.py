@@ -142,5 +142,9 @@ def case_id_for(contact_id: str) -> str:
     return f"case-{contact_id}"
 
 
+def escalation_id_for(contact_id: str) -> str:
+    return f"esc-{contact_id}"
+
+
 def minutes_between(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds() // 60)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from onetouch.casestore.tables import audit_log, cases, contacts, escalations
 from onetouch.models import Contact, format_utc, utc_now
 from onetouch.outcomes import ContactOutcome
+from policy.case import escalation_id_for
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 DECIDABLE = ("pending",)
@@ -24,11 +25,10 @@ EXECUTABLE = ("approved", "rejected")
 class CaseStore:
     """Contacts, cases, escalations and audit entries over SQLAlchemy (SQLite or PostgreSQL)."""
 
-    def __init__(self, url: str, answer_hours: dict[str, int] | None = None) -> None:
+    def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
-        self.answer_hours = answer_hours or {"trust-safety": 1}
         self.migrate()
 
     def migrate(self) -> None:
@@ -53,8 +53,12 @@ class CaseStore:
                 select(cases.c.record).where(cases.c.contact_id == contact_id)).first()
         return None if row is None else ContactOutcome.model_validate(row.record)
 
-    def record(self, outcome: ContactOutcome, now: datetime | None = None) -> bool:
-        """Store a case's outcome (and its escalation) once; False if it was already there."""
+    def record(self, outcome: ContactOutcome, now: datetime | None = None,
+               answer_within_hours: int = 24) -> bool:
+        """Store a case's outcome (and its escalation, due in the given hours) once.
+
+        False if it was already there.
+        """
         at = now or utc_now()
         try:
             with self.engine.begin() as conn:
@@ -68,14 +72,13 @@ class CaseStore:
                        {"outcome": outcome.outcome, "actions": outcome.actions,
                         "queue": outcome.queue})
                 if outcome.outcome == "escalated":
-                    self._open_escalation(conn, outcome, at)
+                    self._open_escalation(conn, outcome, at, answer_within_hours)
         except IntegrityError:
             return False
         return True
 
-    def _open_escalation(self, conn, outcome: ContactOutcome, at: datetime) -> None:
-        hours = self.answer_hours.get(outcome.queue or "", self.answer_hours.get("default", 24))
-        escalation_id = f"esc-{outcome.contact_id}"
+    def _open_escalation(self, conn, outcome: ContactOutcome, at: datetime, hours: int) -> None:
+        escalation_id = escalation_id_for(outcome.contact_id)
         conn.execute(insert(escalations).values(
             id=escalation_id, case_id=outcome.case_id, driver_id=outcome.driver_id,
             queue=outcome.queue, status="pending", reasons=outcome.reasons,
