@@ -43,6 +43,14 @@ def _already_paid(subject_id: str, kind: str, earnings: list[Earning]) -> Assess
     ))
 
 
+def _settled(subject_id: str, kind: str, earnings: list[Earning], *, amount: int | None = None,
+             label: str | None = None) -> Assessment:
+    """Nothing owed: what an earlier remediation paid, else that it was paid in full."""
+    total = sum(e.amount_cents for e in earnings) if amount is None else amount
+    return _already_paid(subject_id, kind, earnings) or Assessment(item=ReplyItem(
+        type="paid_in_full", subject_id=subject_id, kind=kind, amount_cents=total, label=label))
+
+
 def pay_posts_by(offer: Offer, policy: PolicyConfig) -> datetime | None:
     """When delivery pay is due to post, or None for an undelivered offer."""
     if offer.delivered_at is None:
@@ -69,8 +77,7 @@ def assess_delivery_pay(
             item=ReplyItem(type="paid", subject_id=offer.id, kind=kind, amount_cents=shortfall),
             action=_pay(offer.driver_id, offer.id, kind, shortfall),
         )
-    return _already_paid(offer.id, kind, earnings) or Assessment(item=ReplyItem(
-        type="paid_in_full", subject_id=offer.id, kind=kind, amount_cents=quoted))
+    return _settled(offer.id, kind, earnings, amount=quoted)
 
 
 def wait_minutes(offer: Offer) -> int | None:
@@ -99,9 +106,7 @@ def assess_wait_time(offer: Offer, earnings: list[Earning], policy: PolicyConfig
             type="wait_below_threshold", subject_id=offer.id, done=minutes,
             required=policy.wait_free_minutes))
     if earnings:
-        return _already_paid(offer.id, "wait_time", earnings) or Assessment(item=ReplyItem(
-            type="paid_in_full", subject_id=offer.id, kind="wait_time",
-            amount_cents=sum(e.amount_cents for e in earnings)))
+        return _settled(offer.id, "wait_time", earnings)
     return Assessment(
         item=ReplyItem(type="paid", subject_id=offer.id, kind="wait_time", amount_cents=owed,
                        done=minutes),
@@ -155,9 +160,7 @@ def _reissue(offer: Offer, reissued: bool) -> Assessment:
 def _cancellation_pay(offer: Offer, owed: int, earnings: list[Earning]) -> Assessment:
     shortfall = owed - sum(e.amount_cents for e in earnings)
     if shortfall <= 0:
-        return _already_paid(offer.id, "cancellation", earnings) or Assessment(item=ReplyItem(
-            type="paid_in_full", subject_id=offer.id, kind="cancellation",
-            amount_cents=sum(e.amount_cents for e in earnings)))
+        return _settled(offer.id, "cancellation", earnings)
     return Assessment(
         item=ReplyItem(type="paid", subject_id=offer.id, kind="cancellation",
                        amount_cents=shortfall),
@@ -190,9 +193,7 @@ def assess_incentive(
     if now < incentive.ends_at or done < incentive.required_deliveries:
         return Assessment(item=progress)
     if earnings:
-        return _already_paid(incentive.id, "incentive", earnings) or Assessment(item=ReplyItem(
-            type="paid_in_full", subject_id=incentive.id, kind="incentive",
-            amount_cents=sum(e.amount_cents for e in earnings), label=incentive.name))
+        return _settled(incentive.id, "incentive", earnings, label=incentive.name)
     return Assessment(
         item=ReplyItem(type="paid", subject_id=incentive.id, kind="incentive",
                        amount_cents=incentive.reward_cents, label=incentive.name,
