@@ -147,11 +147,7 @@ def pay_adjustment(session: Session, key: str, now: datetime, body: PayAdjustmen
         _require(session, "offers", body.offer_id)
     if body.incentive_id is not None:
         _require(session, "incentives", body.incentive_id)
-    _check_recorded(session, "earnings", key, body)
-    fields = body.model_dump()
-    earning = Earning(id=derived_id("ern", key), created_at=now, idempotency_key=key, **fields)
-    insert_entities(session, "earnings", [earning])
-    return earning.model_dump(mode="json")
+    return _record(session, "earnings", Earning, "ern", key, now, body)
 
 
 def reissue_offer(session: Session, key: str, now: datetime, offer_id: str) -> dict:
@@ -191,8 +187,14 @@ def retry_deposit(session: Session, _key: str, now: datetime, deposit_id: str) -
 def send_notification(session: Session, key: str, now: datetime, body: NotificationBody) -> dict:
     """Record a Notification in the outbox."""
     _require(session, "drivers", body.driver_id)
-    _check_recorded(session, "notifications", key, body)
-    fields = body.model_dump()
-    note = Notification(id=derived_id("ntf", key), created_at=now, idempotency_key=key, **fields)
-    insert_entities(session, "notifications", [note])
-    return note.model_dump(mode="json")
+    return _record(session, "notifications", Notification, "ntf", key, now, body)
+
+
+def _record(session: Session, table: str, model: type, prefix: str, key: str, now: datetime,
+            body: ActionBody) -> dict:
+    """Insert the entity an action creates, with an id derived from its key."""
+    _check_recorded(session, table, key, body)
+    entity = model(id=derived_id(prefix, key), created_at=now, idempotency_key=key,
+                   **body.model_dump())
+    insert_entities(session, table, [entity])
+    return entity.model_dump(mode="json")
