@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from onetouch.models import Deposit, Earning, Incentive, Offer, Order
+from onetouch.models import Deposit, Incentive, Offer, Order
 from policy.case import RemediationAction, ReplyItem, idempotency_key, minutes_between
 from policy.config import PolicyConfig
+from policy.paid import Paid
 
-REMEDIATION_SOURCES = frozenset({"contact", "proactive", "agent"})
 RETRYABLE_FAILURES = frozenset({"bank_timeout", "processor_error"})
 BANK_DETAIL_FAILURES = frozenset({"account_closed", "invalid_account"})
 
@@ -31,23 +32,15 @@ def _pay(offer_or_driver: str, subject_id: str, kind: str, amount: int) -> Remed
     )
 
 
-def _already_paid(subject_id: str, kind: str, earnings: list[Earning]) -> Assessment | None:
-    remediations = [e for e in earnings if e.source in REMEDIATION_SOURCES]
-    if not remediations:
-        return None
-    latest = max(remediations, key=lambda e: e.created_at)
-    total = sum(e.amount_cents for e in remediations)
-    return Assessment(item=ReplyItem(
-        type="already_paid", subject_id=subject_id, kind=kind, amount_cents=total,
-        at=latest.created_at,
-    ))
-
-
-def _settled(subject_id: str, kind: str, earnings: list[Earning], *, amount: int | None = None,
+def _settled(subject_id: str, kind: str, paid: Paid, *, amount: int | None = None,
              label: str | None = None) -> Assessment:
     """Nothing owed: what an earlier remediation paid, else that it was paid in full."""
-    total = sum(e.amount_cents for e in earnings) if amount is None else amount
-    return _already_paid(subject_id, kind, earnings) or Assessment(item=ReplyItem(
+    if paid.last_remediated_at is not None:
+        return Assessment(item=ReplyItem(
+            type="already_paid", subject_id=subject_id, kind=kind,
+            amount_cents=paid.remediated_cents, at=paid.last_remediated_at))
+    total = paid.total_cents if amount is None else amount
+    return Assessment(item=ReplyItem(
         type="paid_in_full", subject_id=subject_id, kind=kind, amount_cents=total, label=label))
 
 
@@ -59,7 +52,7 @@ def pay_posts_by(offer: Offer, policy: PolicyConfig) -> datetime | None:
 
 
 def assess_delivery_pay(
-    offer: Offer, kind: str, earnings: list[Earning], now: datetime, policy: PolicyConfig
+    offer: Offer, kind: str, paid: Paid, now: datetime, policy: PolicyConfig
 ) -> Assessment:
     """Base or tip owed on a delivered offer, after the pay grace."""
     posts_by = pay_posts_by(offer, policy)
@@ -71,13 +64,13 @@ def assess_delivery_pay(
     quoted = offer.base_pay_cents if kind == "base" else offer.customer_tip_cents
     if kind == "tip" and quoted == 0:
         return Assessment(item=ReplyItem(type="no_tip", subject_id=offer.id, kind=kind))
-    shortfall = quoted - sum(e.amount_cents for e in earnings)
+    shortfall = quoted - paid.total_cents
     if shortfall > 0:
         return Assessment(
             item=ReplyItem(type="paid", subject_id=offer.id, kind=kind, amount_cents=shortfall),
             action=_pay(offer.driver_id, offer.id, kind, shortfall),
         )
-    return _settled(offer.id, kind, earnings, amount=quoted)
+    return _settled(offer.id, kind, paid, amount=quoted)
 
 
 def wait_minutes(offer: Offer) -> int | None:
@@ -95,7 +88,7 @@ def wait_pay_cents(minutes: int, policy: PolicyConfig) -> int:
     return min(extra, policy.wait_cap_cents)
 
 
-def assess_wait_time(offer: Offer, earnings: list[Earning], policy: PolicyConfig) -> Assessment:
+def assess_wait_time(offer: Offer, paid: Paid, policy: PolicyConfig) -> Assessment:
     """Wait-time pay owed for a long wait at the store."""
     minutes = wait_minutes(offer)
     if minutes is None:
@@ -105,8 +98,8 @@ def assess_wait_time(offer: Offer, earnings: list[Earning], policy: PolicyConfig
         return Assessment(item=ReplyItem(
             type="wait_below_threshold", subject_id=offer.id, done=minutes,
             required=policy.wait_free_minutes))
-    if earnings:
-        return _settled(offer.id, "wait_time", earnings)
+    if paid.count:
+        return _settled(offer.id, "wait_time", paid)
     return Assessment(
         item=ReplyItem(type="paid", subject_id=offer.id, kind="wait_time", amount_cents=owed,
                        done=minutes),
@@ -115,7 +108,7 @@ def assess_wait_time(offer: Offer, earnings: list[Earning], policy: PolicyConfig
 
 
 def assess_cancellation(
-    offer: Offer, order: Order | None, earnings: list[Earning], reissued: bool,
+    offer: Offer, order: Order | None, paid: Paid, reissued: bool,
     now: datetime, policy: PolicyConfig,
 ) -> Assessment:
     """Cancellation pay, an offer reissue, or nothing, for a cancelled offer."""
@@ -125,11 +118,11 @@ def assess_cancellation(
         return Assessment(item=ReplyItem(type="cancel_not_owed", subject_id=offer.id,
                                          label=offer.cancelled_by))
     if offer.arrived_at_store is not None:
-        return _cancellation_pay(offer, offer.base_pay_cents, earnings)
+        return _cancellation_pay(offer, offer.base_pay_cents, paid)
     if _reissue_eligible(offer, order, now, policy) or (reissued and _is_app_error(offer)):
         return _reissue(offer, reissued)
     if offer.cancelled_by in ("store", "system"):
-        return _cancellation_pay(offer, offer.base_pay_cents // 2, earnings)
+        return _cancellation_pay(offer, offer.base_pay_cents // 2, paid)
     return Assessment(item=ReplyItem(type="cancel_not_owed", subject_id=offer.id,
                                      label=offer.cancelled_by))
 
@@ -157,10 +150,10 @@ def _reissue(offer: Offer, reissued: bool) -> Assessment:
     )
 
 
-def _cancellation_pay(offer: Offer, owed: int, earnings: list[Earning]) -> Assessment:
-    shortfall = owed - sum(e.amount_cents for e in earnings)
+def _cancellation_pay(offer: Offer, owed: int, paid: Paid) -> Assessment:
+    shortfall = owed - paid.total_cents
     if shortfall <= 0:
-        return _settled(offer.id, "cancellation", earnings)
+        return _settled(offer.id, "cancellation", paid)
     return Assessment(
         item=ReplyItem(type="paid", subject_id=offer.id, kind="cancellation",
                        amount_cents=shortfall),
@@ -168,7 +161,7 @@ def _cancellation_pay(offer: Offer, owed: int, earnings: list[Earning]) -> Asses
     )
 
 
-def incentive_progress(incentive: Incentive, driver_id: str, offers: list[Offer]) -> int:
+def incentive_progress(incentive: Incentive, driver_id: str, offers: Iterable[Offer]) -> int:
     """Deliveries in the incentive's zone with `starts_at <= delivered_at < ends_at`."""
     return sum(
         1 for o in offers
@@ -178,11 +171,9 @@ def incentive_progress(incentive: Incentive, driver_id: str, offers: list[Offer]
 
 
 def assess_incentive(
-    incentive: Incentive, driver_id: str, offers: list[Offer], earnings: list[Earning],
-    now: datetime,
+    incentive: Incentive, driver_id: str, done: int, paid: Paid, now: datetime
 ) -> Assessment:
-    """The reward owed for a met, ended challenge, or the driver's progress."""
-    done = incentive_progress(incentive, driver_id, offers)
+    """The reward owed for a met, ended challenge, given the driver's deliveries counted."""
     progress = ReplyItem(
         type="incentive_progress", subject_id=incentive.id, label=incentive.name, done=done,
         required=incentive.required_deliveries, at=incentive.ends_at,
@@ -192,8 +183,8 @@ def assess_incentive(
         return Assessment(item=progress.model_copy(update={"type": "incentive_not_enrolled"}))
     if now < incentive.ends_at or done < incentive.required_deliveries:
         return Assessment(item=progress)
-    if earnings:
-        return _settled(incentive.id, "incentive", earnings, label=incentive.name)
+    if paid.count:
+        return _settled(incentive.id, "incentive", paid, label=incentive.name)
     return Assessment(
         item=ReplyItem(type="paid", subject_id=incentive.id, kind="incentive",
                        amount_cents=incentive.reward_cents, label=incentive.name,

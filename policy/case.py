@@ -20,6 +20,7 @@ from onetouch.models import (
     Order,
     UtcDatetime,
 )
+from policy.paid import Paid
 
 Outcome = Literal["resolved", "escalated", "linked", "rejected"]
 Queue = Literal["trust-safety", "account-review", "pay-review", "general"]
@@ -126,11 +127,11 @@ class CaseFacts(Frozen):
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
 
-    def earnings_for(self, subject_id: str, kind: str) -> list[Earning]:
-        return [
+    def paid_for(self, subject_id: str, kind: str) -> Paid:
+        return Paid.of(
             e for e in self.earnings
             if e.kind == kind and subject_id in (e.offer_id, e.incentive_id)
-        ]
+        )
 
 
 def idempotency_key(driver_id: str, subject_id: str, kind: str) -> str:

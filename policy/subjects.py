@@ -12,6 +12,7 @@ from policy.amounts import (
     assess_deposit,
     assess_incentive,
     assess_wait_time,
+    incentive_progress,
 )
 from policy.case import CaseFacts, ReplyItem, Understanding
 from policy.config import PolicyConfig
@@ -51,12 +52,12 @@ def assess_offer(intent: str, offer: Offer, facts: CaseFacts, policy: PolicyConf
     """One offer's verdict under an offer intent."""
     if intent == "cancelled_offer" or (intent == "missing_pay" and offer.status == "cancelled"):
         return assess_cancellation(
-            offer, facts.order(offer.order_id), facts.earnings_for(offer.id, "cancellation"),
+            offer, facts.order(offer.order_id), facts.paid_for(offer.id, "cancellation"),
             offer.id in _reissued_ids(facts), facts.now, policy)
     if intent == "wait_time_pay":
-        return assess_wait_time(offer, facts.earnings_for(offer.id, "wait_time"), policy)
+        return assess_wait_time(offer, facts.paid_for(offer.id, "wait_time"), policy)
     kind = "tip" if intent == "missing_tip" else "base"
-    return assess_delivery_pay(offer, kind, facts.earnings_for(offer.id, kind), facts.now, policy)
+    return assess_delivery_pay(offer, kind, facts.paid_for(offer.id, kind), facts.now, policy)
 
 
 def _lookback_candidates(intent: str, facts: CaseFacts, policy: PolicyConfig) -> list[Offer]:
@@ -101,8 +102,8 @@ def assess_incentives(
                      if driver_id in i.enrolled_driver_ids and i.ends_at >= since
                      and i.starts_at <= facts.now]
     found = [
-        assess_incentive(i, driver_id, list(facts.offers),
-                         facts.earnings_for(i.id, "incentive"), facts.now)
+        assess_incentive(i, driver_id, incentive_progress(i, driver_id, facts.offers),
+                         facts.paid_for(i.id, "incentive"), facts.now)
         for i in sorted(pool, key=lambda i: (i.ends_at, i.id), reverse=True)
     ]
     if named:

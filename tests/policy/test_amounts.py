@@ -10,9 +10,11 @@ from policy.amounts import (
     assess_deposit,
     assess_incentive,
     assess_wait_time,
+    incentive_progress,
     wait_pay_cents,
 )
 from policy.config import PolicyConfig
+from policy.paid import Paid
 from tests.factories import NOW, ago, cancelled, delivered, deposit, earning, incentive, order
 
 POLICY = PolicyConfig()
@@ -35,7 +37,7 @@ POLICY = PolicyConfig()
     ],
 )
 def test_delivery_pay(kind, offer, earnings, item_type, owed):
-    result = assess_delivery_pay(offer, kind, earnings, NOW, POLICY)
+    result = assess_delivery_pay(offer, kind, Paid.of(earnings), NOW, POLICY)
     assert result.item.type == item_type
     assert (result.action.amount_cents if result.action else None) == owed
     if result.action:
@@ -61,7 +63,7 @@ def test_wait_pay_formula(minutes, cents):
     ],
 )
 def test_wait_time(wait, earnings, item_type, owed):
-    result = assess_wait_time(delivered(wait=wait), earnings, POLICY)
+    result = assess_wait_time(delivered(wait=wait), Paid.of(earnings), POLICY)
     assert result.item.type == item_type
     assert (result.action.amount_cents if result.action else None) == owed
 
@@ -97,7 +99,7 @@ def test_wait_time(wait, earnings, item_type, owed):
     ],
 )
 def test_cancellation(offer, order_status, earnings, reissued, item_type, action):
-    result = assess_cancellation(offer, order(offer.order_id, order_status), earnings,
+    result = assess_cancellation(offer, order(offer.order_id, order_status), Paid.of(earnings),
                                  reissued, NOW, POLICY)
     assert result.item.type == item_type
     got = (result.action.type, result.action.amount_cents) if result.action else None
@@ -126,7 +128,8 @@ def _deliveries(n, *, zone="nashville-1", minutes_ago=600):
     ],
 )
 def test_incentive(inc, offers, earnings, item_type, owed):
-    result = assess_incentive(inc, "drv-1", offers, earnings, NOW)
+    result = assess_incentive(inc, "drv-1", incentive_progress(inc, "drv-1", offers),
+                              Paid.of(earnings), NOW)
     assert result.item.type == item_type
     assert (result.action.amount_cents if result.action else None) == owed
 
@@ -150,3 +153,12 @@ def test_deposit(dep, item_type, retry):
     if retry:
         assert result.action.type == "deposit_retry"
         assert result.action.idempotency_key == "drv-1/dep-1/deposit_retry"
+
+
+def test_paid_sums_every_earning_and_keeps_remediations_apart():
+    earnings = [earning(amount=500), earning(amount=200, source="contact", minutes_ago=30),
+                earning(amount=100, source="proactive", minutes_ago=90)]
+    paid = Paid.of(earnings)
+    assert (paid.total_cents, paid.count, paid.remediated_cents) == (800, 3, 300)
+    assert paid.last_remediated_at == earnings[1].created_at
+    assert Paid.of([earning(amount=500)]).last_remediated_at is None
