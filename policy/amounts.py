@@ -161,13 +161,16 @@ def _cancellation_pay(offer: Offer, owed: int, paid: Paid) -> Assessment:
     )
 
 
+def counts_toward(incentive: Incentive, driver_id: str, offer: Offer) -> bool:
+    """A delivery by the driver in its zone with `starts_at <= delivered_at < ends_at`."""
+    return (offer.driver_id == driver_id and offer.zone == incentive.zone
+            and offer.delivered_at is not None
+            and incentive.starts_at <= offer.delivered_at < incentive.ends_at)
+
+
 def incentive_progress(incentive: Incentive, driver_id: str, offers: Iterable[Offer]) -> int:
-    """Deliveries in the incentive's zone with `starts_at <= delivered_at < ends_at`."""
-    return sum(
-        1 for o in offers
-        if o.driver_id == driver_id and o.zone == incentive.zone and o.delivered_at is not None
-        and incentive.starts_at <= o.delivered_at < incentive.ends_at
-    )
+    """The driver's deliveries that count toward the incentive."""
+    return sum(1 for o in offers if counts_toward(incentive, driver_id, o))
 
 
 def assess_incentive(

@@ -29,6 +29,10 @@ class PolicyConfig(BaseModel):
     standard_ack_hours: int = Field(default=24, ge=1)
     instant_deposit_hours: int = Field(default=1, ge=1)
     weekly_deposit_business_days: int = Field(default=3, ge=1)
+    detection_window_hours: int = Field(default=24, ge=1)
+    incident_min_findings: int = Field(default=3, ge=2)
+    incident_total_limit_cents: int = Field(default=200_000, ge=0)
+    incident_driver_limit: int = Field(default=100, ge=1)
 
 
 def load_policy(path: Path | None) -> PolicyConfig:

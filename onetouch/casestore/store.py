@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,10 @@ from sqlalchemy import create_engine, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from onetouch.casestore.audit import audit, json_row
+from onetouch.casestore.incidents import IncidentRecords
 from onetouch.casestore.tables import audit_log, cases, contacts, escalations
-from onetouch.models import Contact, format_utc, utc_now
+from onetouch.models import Contact, utc_now
 from onetouch.outcomes import ContactOutcome
 from policy.case import escalation_id_for
 
@@ -22,8 +24,8 @@ DECIDABLE = ("pending",)
 EXECUTABLE = ("approved", "rejected")
 
 
-class CaseStore:
-    """Contacts, cases, escalations and audit entries over SQLAlchemy (SQLite or PostgreSQL)."""
+class CaseStore(IncidentRecords):
+    """Contacts, cases, escalations, incidents and audit entries (SQLite or PostgreSQL)."""
 
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
@@ -68,7 +70,7 @@ class CaseStore:
                     outcome=outcome.outcome, queue=outcome.queue, reason=outcome.reason,
                     policy_version=outcome.policy_version, record=outcome.line(),
                     recorded_at=at))
-                _audit(conn, at, "automation", "case_recorded", outcome.case_id, None, None,
+                audit(conn, at, "automation", "case_recorded", outcome.case_id, None, None,
                        {"outcome": outcome.outcome, "actions": outcome.actions,
                         "queue": outcome.queue})
                 if outcome.outcome == "escalated":
@@ -85,7 +87,7 @@ class CaseStore:
             recommended_actions=outcome.recommended_actions,
             reply=outcome.reply.model_dump() if outcome.reply else None,
             created_at=at, due_at=at + timedelta(hours=hours), version=0))
-        _audit(conn, at, "automation", "escalated", outcome.case_id, escalation_id, None,
+        audit(conn, at, "automation", "escalated", outcome.case_id, escalation_id, None,
                {"queue": outcome.queue, "reasons": outcome.reasons,
                 "recommended_actions": outcome.recommended_actions})
 
@@ -97,14 +99,14 @@ class CaseStore:
         if status:
             query = query.where(escalations.c.status == status)
         with self.engine.connect() as conn:
-            return [_json_row(dict(r)) for r in conn.execute(query).mappings()]
+            return [json_row(dict(r)) for r in conn.execute(query).mappings()]
 
     def escalation(self, escalation_id: str) -> dict | None:
         """One escalation, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(select(escalations).where(
                 escalations.c.id == escalation_id)).mappings().first()
-        return None if row is None else _json_row(dict(row))
+        return None if row is None else json_row(dict(row))
 
     def decide(self, escalation_id: str, verdict: str, decision: dict[str, Any],
                now: datetime | None = None) -> bool:
@@ -121,7 +123,7 @@ class CaseStore:
             if changed:
                 case_id = conn.execute(select(escalations.c.case_id).where(
                     escalations.c.id == escalation_id)).scalar_one()
-                _audit(conn, at, decision["agent"], status, case_id, escalation_id,
+                audit(conn, at, decision["agent"], status, case_id, escalation_id,
                        decision.get("amount_cents"), decision, decision.get("reason"))
         return bool(changed)
 
@@ -139,7 +141,7 @@ class CaseStore:
                 case_id = conn.execute(select(escalations.c.case_id).where(
                     escalations.c.id == escalation_id)).scalar_one()
                 for effect in effects:
-                    _audit(conn, at, actor, f"executed_{effect['type']}", case_id,
+                    audit(conn, at, actor, f"executed_{effect['type']}", case_id,
                            escalation_id, effect.get("amount_cents"), effect)
         return bool(changed)
 
@@ -156,7 +158,7 @@ class CaseStore:
                     marked.append(escalation_id)
                     case_id = conn.execute(select(escalations.c.case_id).where(
                         escalations.c.id == escalation_id)).scalar_one()
-                    _audit(conn, now, "sla-check", "sla_breached", case_id, escalation_id,
+                    audit(conn, now, "sla-check", "sla_breached", case_id, escalation_id,
                            None, {})
         return [self.escalation(i) for i in marked]
 
@@ -165,32 +167,17 @@ class CaseStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(audit_log).where(audit_log.c.case_id == case_id)
                                 .order_by(audit_log.c.id)).mappings()
-            return [_json_row(dict(r)) for r in rows]
+            return [json_row(dict(r)) for r in rows]
 
     def _insert_once(self, table, row: dict, action: str, actor: str, ref: str) -> bool:
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(table).values(**row))
-                _audit(conn, row.get("stored_at") or utc_now(), actor, action, None, None,
+                audit(conn, row.get("stored_at") or utc_now(), actor, action, None, None,
                        None, {"id": ref})
         except IntegrityError:
             return False
         return True
-
-
-def _audit(conn, at: datetime, actor: str, action: str, case_id: str | None,
-           escalation_id: str | None, amount: int | None, details: dict,
-           note: str | None = None) -> None:
-    conn.execute(insert(audit_log).values(
-        at=at, actor=actor, action=action, case_id=case_id, escalation_id=escalation_id,
-        amount_cents=amount, details=details, note=note))
-
-
-def _json_row(row: dict) -> dict:
-    for key, value in row.items():
-        if isinstance(value, datetime):
-            row[key] = format_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
-    return row
 
 
 def _connect_args(url: str) -> dict:

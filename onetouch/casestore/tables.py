@@ -1,4 +1,4 @@
-"""The case store's tables: contacts, cases, escalations and the append-only audit log."""
+"""The case store's tables: contacts, cases, escalations, incidents, findings, the audit log."""
 
 from __future__ import annotations
 
@@ -74,6 +74,34 @@ audit_log = Table(
     Column("amount_cents", BigInteger),
     Column("details", JSON, nullable=False),
     Column("note", Text),
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", String(220), primary_key=True),
+    Column("detector", String(40), nullable=False),
+    Column("cause", String(220), nullable=False),
+    Column("status", String(30), nullable=False, index=True),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("drivers", Integer, nullable=False),
+    Column("subjects", JSON, nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("key", String(400), primary_key=True),
+    Column("driver_id", String(200), nullable=False, index=True),
+    Column("subject_id", String(200), nullable=False),
+    Column("detector", String(40), nullable=False),
+    Column("cause", String(220), nullable=False),
+    Column("incident_id", String(220), index=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("finding", JSON, nullable=False),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+    Column("remediated_at", DateTime(timezone=True)),
 )
 
 Index("ix_escalations_queue_status", escalations.c.queue, escalations.c.status)

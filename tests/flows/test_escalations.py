@@ -25,9 +25,9 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 def _reset_postgres() -> None:
     engine = sa.create_engine(POSTGRES)
-    with engine.begin() as conn:
-        for table in ("audit_log", "escalations", "cases", "contacts", "alembic_version"):
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    tables.drop_all(engine)
     engine.dispose()
     deps._store_for.cache_clear()
 
