@@ -88,11 +88,16 @@ def wait_pay_cents(minutes: int, policy: PolicyConfig) -> int:
     return min(extra, policy.wait_cap_cents)
 
 
-def assess_wait_time(offer: Offer, paid: Paid, policy: PolicyConfig) -> Assessment:
-    """Wait-time pay owed for a long wait at the store."""
+def assess_wait_time(offer: Offer, paid: Paid, now: datetime, policy: PolicyConfig
+                     ) -> Assessment:
+    """Wait-time pay owed for a long wait at the store, once the delivery's pay grace is over."""
     minutes = wait_minutes(offer)
     if minutes is None:
         return Assessment(item=ReplyItem(type="no_wait_record", subject_id=offer.id))
+    posts_by = pay_posts_by(offer, policy)
+    if posts_by is not None and now < posts_by and paid.count == 0:
+        return Assessment(item=ReplyItem(
+            type="pay_pending", subject_id=offer.id, kind="wait_time", at=posts_by))
     owed = wait_pay_cents(minutes, policy)
     if owed == 0:
         return Assessment(item=ReplyItem(

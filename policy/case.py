@@ -84,7 +84,7 @@ class ReplyItem(Frozen):
 class ReplyPlan(Frozen):
     """Which template to render, on which channel and in which language, with what facts."""
 
-    template: Literal["resolution", "acknowledgement", "final"]
+    template: Literal["resolution", "acknowledgement", "final", "proactive"]
     channel: Literal["chat", "email", "in_app", "push", "sms"]
     locale: Locale
     first_name: str

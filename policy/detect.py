@@ -126,7 +126,7 @@ class Reconciler:
         for kind in DELIVERY_KINDS:
             paid = self._paid_for(offer.driver_id, offer.id, kind)
             if kind == "wait_time":
-                verdict = assess_wait_time(offer, paid, self.policy)
+                verdict = assess_wait_time(offer, paid, self.now, self.policy)
             else:
                 verdict = assess_delivery_pay(offer, kind, paid, self.now, self.policy)
             cause = f"zone={offer.zone}" if kind == "base" else f"store={offer.store_id}"

@@ -55,7 +55,8 @@ def assess_offer(intent: str, offer: Offer, facts: CaseFacts, policy: PolicyConf
             offer, facts.order(offer.order_id), facts.paid_for(offer.id, "cancellation"),
             offer.id in _reissued_ids(facts), facts.now, policy)
     if intent == "wait_time_pay":
-        return assess_wait_time(offer, facts.paid_for(offer.id, "wait_time"), policy)
+        return assess_wait_time(offer, facts.paid_for(offer.id, "wait_time"), facts.now,
+                                policy)
     kind = "tip" if intent == "missing_tip" else "base"
     return assess_delivery_pay(offer, kind, facts.paid_for(offer.id, kind), facts.now, policy)
 

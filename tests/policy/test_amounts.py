@@ -54,16 +54,20 @@ def test_wait_pay_formula(minutes, cents):
 
 
 @pytest.mark.parametrize(
-    ("wait", "earnings", "item_type", "owed"),
+    ("wait", "earnings", "item_type", "owed", "minutes_ago"),
     [
-        (42, [], "paid", 675),
-        (15, [], "wait_below_threshold", None),
-        (42, [earning(kind="wait_time", amount=100)], "paid_in_full", None),
-        (42, [earning(kind="wait_time", amount=675, source="proactive")], "already_paid", None),
+        (42, [], "paid", 675, 120),
+        (42, [], "pay_pending", None, 59),
+        (42, [], "paid", 675, 60),
+        (15, [], "wait_below_threshold", None, 120),
+        (42, [earning(kind="wait_time", amount=100)], "paid_in_full", None, 120),
+        (42, [earning(kind="wait_time", amount=675, source="proactive")], "already_paid", None,
+         120),
     ],
 )
-def test_wait_time(wait, earnings, item_type, owed):
-    result = assess_wait_time(delivered(wait=wait), Paid.of(earnings), POLICY)
+def test_wait_time(wait, earnings, item_type, owed, minutes_ago):
+    offer = delivered(wait=wait, minutes_ago=minutes_ago)
+    result = assess_wait_time(offer, Paid.of(earnings), NOW, POLICY)
     assert result.item.type == item_type
     assert (result.action.amount_cents if result.action else None) == owed
 
