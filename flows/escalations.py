@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from flows import deps
+from flows.detection import finish_incident
 from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification
 from onetouch.render import render_reply, timezone_for_zone
@@ -33,7 +34,7 @@ def record_decision(escalation_id: str, decision: AgentDecision) -> bool:
 def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationAction:
     kind = view.get("kind") or {"offer_reissue": "reissue",
                                 "deposit_retry": "deposit_retry"}[view["type"]]
-    driver_id = escalation["driver_id"]
+    driver_id = view.get("driver_id") or escalation["driver_id"]
     return RemediationAction(
         type=view["type"], driver_id=driver_id, subject_id=view["subject_id"],
         kind=view.get("kind"), amount_cents=view.get("amount_cents"),
@@ -81,7 +82,10 @@ def execute_escalation(escalation_id: str) -> dict[str, Any]:
     except ApprovalRefused:
         actions = ()
     done = tuple(carry_out(a, escalation["case_id"], "agent") for a in actions)
-    send_final_reply(escalation, done)
+    if escalation["driver_id"]:
+        send_final_reply(escalation, done)
+    else:
+        finish_incident(escalation["case_id"], decision.verdict, done, decision.agent)
     effects = [a.outcome_view() for a in done]
     deps.case_store().finish(escalation_id, effects, decision.agent)
     return {"escalation_id": escalation_id, "status": "done", "actions": effects}

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from integrations import NotFound, Platform
 from onetouch.models import Contact, Driver, Offer, Order
-from policy.case import CaseFacts, Understanding
+from policy.case import CaseFacts, FindingLink, Understanding
 from policy.config import PolicyConfig
 
 
 def collect_facts(
     platform: Platform, contact: Contact, driver: Driver, understanding: Understanding,
-    now: datetime, policy: PolicyConfig,
+    now: datetime, policy: PolicyConfig, findings: tuple[FindingLink, ...] = (),
 ) -> CaseFacts:
     """The driver's recent offers, earnings, incentives and deposits, and the named ids."""
     incentives = {i.id: i for i in platform.incentives.list(
@@ -43,7 +43,7 @@ def collect_facts(
         orders=tuple(_orders_for_reissue(platform, offers.values())),
         earnings=tuple(platform.earnings.list(driver_id=driver.id, since=earnings_since)),
         incentives=tuple(incentives.values()), deposits=tuple(deposits.values()),
-        foreign_or_missing_ids=tuple(dict.fromkeys(missing)),
+        foreign_or_missing_ids=tuple(dict.fromkeys(missing)), findings=findings,
     )
 
 

@@ -78,7 +78,8 @@ def _outcome(decision: Decision, contact: Contact, reply: SentReply) -> ContactO
         intent=decision.intent, outcome=decision.outcome, queue=decision.queue,
         actions=[a.outcome_view() for a in decision.actions],
         recommended_actions=[a.outcome_view() for a in decision.recommended_actions],
-        reply=reply, case_id=decision.case_id, policy_version=decision.policy_version,
+        incident_id=decision.incident_id, reply=reply, case_id=decision.case_id,
+        policy_version=decision.policy_version,
         reason=decision.reason, reasons=list(decision.reasons),
     )
 

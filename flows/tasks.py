@@ -15,7 +15,7 @@ from integrations import Conflict, NotFound, OutgoingNotification, PayAdjustment
 from onetouch.models import Contact, Driver
 from onetouch.outcomes import ContactOutcome, SentReply
 from onetouch.render import render_reply, timezone_for_zone
-from policy.case import CaseFacts, Decision, RemediationAction, Understanding
+from policy.case import CaseFacts, Decision, FindingLink, RemediationAction, Understanding
 from policy.decide import decide
 from understanding import understand
 
@@ -61,7 +61,9 @@ def gather_facts(contact: Contact, driver: Driver, understanding: Understanding)
     """The platform's facts bearing on the contact, at the platform's clock."""
     platform = deps.platform()
     now = platform.clock.now()
-    return collect_facts(platform, contact, driver, understanding, now, deps.policy())
+    links = tuple(FindingLink(key=key, incident_id=incident, status=status) for key, (
+        incident, status) in deps.case_store().finding_links(driver.id).items())
+    return collect_facts(platform, contact, driver, understanding, now, deps.policy(), links)
 
 
 @task(cache_policy=NONE)

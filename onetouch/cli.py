@@ -40,12 +40,14 @@ def replay(
     from onetouch.inputs import InputFileError
     from onetouch.replay import run_replay
 
-    if detect:
-        _fail("--detect needs the detection flow, which is not built yet (issue 5)")
     try:
-        outcomes = run_replay(world, contacts, out, state, keep=keep)
+        outcomes = run_replay(world, contacts, out, state, keep=keep, detect=detect)
     except InputFileError as exc:
         _fail(str(exc))
+    if detect:
+        summary = outcomes.pop(0)["detection"]
+        typer.echo(f"detection: {summary['findings']} findings, "
+                   f"{len(summary['incidents'])} incidents", err=True)
     rejected = sum(1 for o in outcomes if o.get("outcome") == "rejected")
     typer.echo(f"{len(outcomes)} outcomes written to {out} ({rejected} rejected)", err=True)
 

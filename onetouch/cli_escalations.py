@@ -61,7 +61,8 @@ def list_escalations(
     for e in rows:
         total = sum(a.get("amount_cents") or 0 for a in e["recommended_actions"])
         sla = sla_state(e, now)
-        table.add_row(e["id"], e["queue"], e["driver_id"], _age(e["created_at"], now),
+        table.add_row(e["id"], e["queue"], e["driver_id"] or "(incident)",
+                      _age(e["created_at"], now),
                       _due(e["due_at"], now), f"[red]{sla}[/]" if sla == "breached" else sla,
                       dollars(total) if total else "-")
     console.print(table)

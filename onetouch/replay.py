@@ -70,19 +70,27 @@ def final_state(platform: Platform) -> dict[str, Any]:
     from flows import deps
 
     state = platform.admin.state()
-    state["incidents"] = []
+    state["incidents"] = deps.case_store().incidents()
     state["escalations"] = deps.case_store().escalations()
     return state
 
 
+def run_detection() -> dict[str, Any]:
+    """One detection run at the platform's clock: the replay's summary line."""
+    from flows.detection import detect_defects
+
+    return {"detection": detect_defects()}
+
+
 def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
                state_path: Path | None = None, progress: Progress | None = None,
-               keep: Path | None = None) -> list[dict]:
-    """Replay a world and its contacts into OUTCOMES (and STATE) files."""
+               keep: Path | None = None, detect: bool = False) -> list[dict]:
+    """Replay a world (detecting defects first, when asked) and its contacts into files."""
     world = load_world(world_path)
     lines = read_contacts(contacts_path)
     with _workdir(keep) as workdir, embedded_platform(world, workdir) as platform:
-        outcomes = resolve_lines(platform, lines, progress)
+        head = [run_detection()] if detect else []
+        outcomes = head + resolve_lines(platform, lines, progress)
         state = final_state(platform) if state_path else None
     _write_jsonl(out_path, outcomes)
     if state_path and state is not None:

@@ -102,10 +102,19 @@ class Decision(Frozen):
     queue: Queue | None = None
     actions: tuple[RemediationAction, ...] = ()
     recommended_actions: tuple[RemediationAction, ...] = ()
+    incident_id: str | None = None
     reason: str
     reasons: tuple[str, ...] = ()
     reply: ReplyPlan | None = None
     policy_version: str
+
+
+class FindingLink(Frozen):
+    """A remediation key that proactive detection found, and the incident it belongs to."""
+
+    key: str
+    incident_id: str | None = None
+    status: str
 
 
 class CaseFacts(Frozen):
@@ -120,12 +129,16 @@ class CaseFacts(Frozen):
     incentives: tuple[Incentive, ...] = ()
     deposits: tuple[Deposit, ...] = ()
     foreign_or_missing_ids: tuple[str, ...] = ()
+    findings: tuple[FindingLink, ...] = ()
 
     def offer(self, offer_id: str) -> Offer | None:
         return next((o for o in self.offers if o.id == offer_id), None)
 
     def order(self, order_id: str) -> Order | None:
         return next((o for o in self.orders if o.id == order_id), None)
+
+    def finding(self, key: str) -> FindingLink | None:
+        return next((f for f in self.findings if f.key == key), None)
 
     def paid_for(self, subject_id: str, kind: str) -> Paid:
         return Paid.of(

@@ -16,6 +16,7 @@ from policy.case import (
     case_id_for,
 )
 from policy.config import PolicyConfig
+from policy.linking import hold_incident_findings, incident_of
 from policy.subjects import (
     OFFER_INTENTS,
     assess_deposits,
@@ -42,15 +43,18 @@ def decide(facts: CaseFacts, understanding: Understanding, policy: PolicyConfig)
         reason = "evidence mismatch: " + ", ".join(sorted(facts.foreign_or_missing_ids))
         return _escalate(facts, understanding, policy, "general", "evidence_mismatch",
                          (reason,), ())
-    assessments = assess_intent(facts, understanding, policy)
+    assessments, held_by = hold_incident_findings(
+        facts, assess_intent(facts, understanding, policy))
     actions = tuple(a.action for a in assessments if a.action is not None)
     code, review = pay_review_reasons(facts, actions, policy)
     if review:
         return _escalate(facts, understanding, policy, "pay-review", code, review, actions)
+    reason = "remediated" if actions else assessments[0].item.type
     return Decision(
-        case_id=case_id_for(facts.contact.id), intent=intent, outcome="resolved",
-        actions=actions, policy_version=policy.version,
-        reason="remediated" if actions else assessments[0].item.type,
+        case_id=case_id_for(facts.contact.id), intent=intent,
+        outcome="linked" if held_by else "resolved", actions=actions,
+        incident_id=held_by or incident_of(facts, assessments), policy_version=policy.version,
+        reason="linked_to_incident" if held_by else reason,
         reply=reply_plan(facts, understanding, "resolution", [a.item for a in assessments]),
     )
 

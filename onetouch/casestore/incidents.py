@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from onetouch.casestore.audit import audit, json_row
 from onetouch.casestore.tables import escalations, findings, incidents
+from policy.case import RemediationAction
 from policy.detect import Finding
 from policy.incidents import Cause, DetectionPlan, Incident
 
@@ -73,7 +74,7 @@ class IncidentRecords:
         escalation_id = incident_escalation_id(incident.id)
         reasons = [f"incident {incident.id}: {incident.total_cents} cents to "
                    f"{incident.drivers} drivers is above the blast-radius limits"]
-        recommended = [finding_view(f) for f in incident.findings]
+        recommended = [action_view(f.action) for f in incident.findings]
         conn.execute(insert(escalations).values(
             id=escalation_id, case_id=incident.id, driver_id="", queue=APPROVAL_QUEUE,
             status="pending", reasons=reasons, recommended_actions=recommended, reply=None,
@@ -94,19 +95,20 @@ class IncidentRecords:
                     row["id"], tuple(Finding.model_validate(f) for f in kept))
         return held
 
-    def mark_remediated(self, done: list[Finding], at: datetime, actor: str = "detection"
-                        ) -> None:
+    def mark_remediated(self, done: list[RemediationAction], at: datetime,
+                        actor: str = "detection") -> None:
         """Findings carried out: their status, and one audit entry each with the amount."""
         with self.engine.begin() as conn:
-            for finding in done:
+            for action in done:
+                key = action.idempotency_key
                 changed = conn.execute(update(findings).where(
-                    findings.c.key == finding.key, findings.c.status != "remediated").values(
+                    findings.c.key == key, findings.c.status != "remediated").values(
                     status="remediated", remediated_at=at)).rowcount
                 if changed:
                     incident_id = conn.execute(select(findings.c.incident_id).where(
-                        findings.c.key == finding.key)).scalar_one()
-                    audit(conn, at, actor, f"proactive_{finding.action.type}", incident_id,
-                          None, finding.amount_cents, finding_view(finding))
+                        findings.c.key == key)).scalar_one()
+                    audit(conn, at, actor, f"proactive_{action.type}", incident_id, None,
+                          action.amount_cents, action_view(action))
 
     def close_incident(self, incident_id: str, status: str, at: datetime, actor: str) -> None:
         """An approved incident carried out, or a rejected one closed, with its findings."""
@@ -138,9 +140,9 @@ class IncidentRecords:
                     for r in conn.execute(query)}
 
 
-def finding_view(finding: Finding) -> dict[str, Any]:
-    """A finding's action in the outcome shape, with its driver (incidents span drivers)."""
-    return {**finding.action.outcome_view(), "driver_id": finding.action.driver_id}
+def action_view(action: RemediationAction) -> dict[str, Any]:
+    """An action in the outcome shape, with its driver (incidents span drivers)."""
+    return {**action.outcome_view(), "driver_id": action.driver_id}
 
 
 def _finding_row(finding: Finding, incident_id: str | None, status: str, at: datetime) -> dict:

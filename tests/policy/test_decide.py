@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from policy.case import CaseFacts
+from policy.case import CaseFacts, FindingLink
 from policy.config import PolicyConfig
 from policy.decide import decide
 from tests.factories import NOW, cancelled, contact, delivered, deposit, driver, earning, incentive
@@ -199,3 +199,31 @@ def test_breakdown_lists_quoted_and_paid_amounts():
     [item] = run(case).reply.items
     assert item.details == {"quoted_base": 900, "quoted_tip": 300, "base": 900,
                             "wait_time": 250}
+
+
+def _linked(status, *, incident="inc-tip-store-st-1-202611201800", extra_earnings=()):
+    link = FindingLink(key="drv-1/ofr-1/tip", incident_id=incident, status=status)
+    case = facts(contact("where is my tip for ofr-1"), offers=[delivered(tip=450)],
+                 earnings=list(extra_earnings))
+    return run(case.model_copy(update={"findings": (link,)}))
+
+
+def test_a_contact_about_an_incident_awaiting_approval_is_linked_and_not_paid():
+    decision = _linked("awaiting_approval")
+    assert (decision.outcome, decision.actions, decision.queue) == ("linked", (), None)
+    assert decision.incident_id == "inc-tip-store-st-1-202611201800"
+    assert [i.type for i in decision.reply.items] == ["incident_held"]
+
+
+def test_a_contact_about_a_proactive_fix_is_told_what_was_paid_with_the_incident():
+    paid = earning("ofr-1", "tip", 450, source="proactive", minutes_ago=5)
+    decision = _linked("remediated", extra_earnings=[paid])
+    assert (decision.outcome, decision.actions) == ("resolved", ())
+    assert decision.incident_id == "inc-tip-store-st-1-202611201800"
+    assert [(i.type, i.amount_cents) for i in decision.reply.items] == [("already_paid", 450)]
+
+
+def test_a_lone_finding_not_yet_fixed_is_paid_by_the_contact_under_the_same_key():
+    decision = _linked("fixing", incident=None)
+    assert decision.outcome == "resolved" and decision.incident_id is None
+    assert [a.idempotency_key for a in decision.actions] == ["drv-1/ofr-1/tip"]

@@ -1,0 +1,139 @@
+"""The detect-defects flow: reconcile a window of platform data, fix what is owed, report."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+
+from flows import deps
+from flows.agent_queues import announce_escalation, start_approval_wait
+from flows.tasks import carry_out
+from integrations import Conflict, OutgoingNotification, PlatformError
+from onetouch.casestore.incidents import incident_escalation_id
+from onetouch.render import render, render_reply, timezone_for_zone
+from policy.approval import final_reply_items
+from policy.case import RemediationAction, ReplyItem, ReplyPlan
+from policy.config import PolicyConfig
+from policy.detect import Finding, Reconciler, Scope
+from policy.incidents import DetectionPlan, plan_detection
+
+READ_PAST_NOW = timedelta(seconds=1)
+
+
+@task(cache_policy=NONE)
+def reconcile(now: datetime, policy: PolicyConfig, scope: Scope) -> list[Finding]:
+    """Stream the window's exports through the amount rules: every shortfall found."""
+    exports = deps.platform().exports
+    since, until = now - timedelta(hours=policy.detection_window_hours), now + READ_PAST_NOW
+    reconciler = Reconciler(now, policy, exports.stream("incentives", since, until), scope)
+    for earning in exports.stream("earnings", since, until):
+        reconciler.add_earning(earning)
+    for offer in exports.stream("offers", reconciler.offers_since, until):
+        reconciler.add_offer(offer)
+    offers = deps.platform().offers
+    orders = {order_id: offers.get_order(order_id)
+              for order_id in reconciler.orders_needed()}
+    deposits = exports.stream("deposits", since, until) if scope.everything else ()
+    findings = reconciler.finish(orders, deposits)
+    get_run_logger().info("read %d offers and %d earnings: %d findings",
+                          reconciler.offers_read, reconciler.earnings_read, len(findings))
+    return findings
+
+
+@task(cache_policy=NONE)
+def plan_and_record(findings: list[Finding], now: datetime, policy: PolicyConfig
+                    ) -> tuple[DetectionPlan, list[str]]:
+    """Group findings into incidents (joining those awaiting an agent) and keep them all."""
+    store = deps.case_store()
+    plan = plan_detection(findings, policy, now, store.awaiting_incidents())
+    opened = store.record_detection(plan, now, policy.standard_ack_hours)
+    return plan, opened
+
+
+def fix_findings(plan: DetectionPlan, now: datetime) -> dict[str, list[Finding]]:
+    """Carry out every finding not held, each under its key; what was fixed, by driver."""
+    incident_of = plan.incident_of()
+    fixed: dict[str, list[Finding]] = defaultdict(list)
+    for finding in plan.fix_now:
+        reference = incident_of.get(finding.key) or detection_reference(now)
+        try:
+            done = carry_out(finding.action, reference, "proactive")
+        except PlatformError as exc:
+            get_run_logger().warning("could not fix %s yet: %s", finding.key, exc)
+            continue
+        fixed[finding.action.driver_id].append(finding.model_copy(update={"action": done}))
+    return fixed
+
+
+def detection_reference(now: datetime) -> str:
+    return f"detect-{now:%Y%m%dT%H%M}"
+
+
+@task(cache_policy=NONE, task_run_name="notify {driver_id}")
+def notify_driver(driver_id: str, done: list[RemediationAction], items: list[ReplyItem],
+                  reference: str, actor: str = "detection") -> str:
+    """One push to the driver listing what was fixed (once for the same fixes), then record it."""
+    platform = deps.platform()
+    driver = platform.drivers.get(driver_id)
+    keys = "\n".join(sorted(a.idempotency_key for a in done))
+    key = f"proactive/{driver_id}/{hashlib.sha256(keys.encode()).hexdigest()[:16]}"
+    plan = ReplyPlan(template="proactive", channel="push", locale=driver.locale,
+                     first_name=driver.first_name, items=tuple(items))
+    subject, body = render_reply(plan, reference, timezone_for_zone(driver.zone))
+    message = OutgoingNotification(driver_id=driver_id, channel="push", locale=driver.locale,
+                                   subject=subject, body=body, reference=reference)
+    try:
+        platform.notifications.send(message, idempotency_key=key)
+    except Conflict:
+        get_run_logger().info("push for %s was already sent", driver_id)
+    deps.case_store().mark_remediated(done, deps.platform_now(), actor)
+    return key
+
+
+@task(cache_policy=NONE)
+def publish_report(plan: DetectionPlan, findings: int, now: datetime) -> None:
+    """The run as Prefect artifacts: a readable summary and a table of incidents."""
+    summary = render("agents/detection.md.j2", {
+        "now": now, "findings": findings, "incidents": [i.summary() for i in plan.incidents],
+        "fixed": len(plan.fix_now), "held": len(plan.held)})
+    create_markdown_artifact(key="detection-summary", markdown=summary,
+                             description="What the last detection run found and fixed")
+    rows = [{k: v for k, v in i.summary().items() if k != "subjects"} | {
+        "subjects": len(i.subjects)} for i in plan.incidents]
+    create_table_artifact(key="detection-incidents", table=rows or [{"incidents": 0}],
+                          description="Incidents of the last detection run")
+
+
+@flow(name="detect-defects", flow_run_name="detect-{zone}-{store_id}", persist_result=False)
+def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict[str, Any]:
+    """Find every shortfall of the window, fix it (or hold an incident for an agent), report."""
+    now, policy = deps.platform_now(), deps.policy()
+    findings = reconcile(now, policy, Scope(zone=zone, store_id=store_id))
+    plan, opened = plan_and_record(findings, now, policy)
+    for incident_id in opened:
+        announce_escalation(incident_escalation_id(incident_id))
+        start_approval_wait(incident_escalation_id(incident_id))
+    for driver_id, fixed in sorted(fix_findings(plan, now).items()):
+        notify_driver(driver_id, [f.action for f in fixed], [f.item for f in fixed],
+                      detection_reference(now))
+    publish_report(plan, len(findings), now)
+    return {"findings": len(findings), "incidents": [i.summary() for i in plan.incidents]}
+
+
+def finish_incident(incident_id: str, verdict: str, done: tuple[RemediationAction, ...],
+                    agent: str) -> None:
+    """An agent's decision on a held incident carried out: each driver told, the incident closed."""
+    by_driver: dict[str, list[RemediationAction]] = defaultdict(list)
+    for action in done:
+        by_driver[action.driver_id].append(action)
+    for driver_id, actions in sorted(by_driver.items()):
+        notify_driver(driver_id, actions, list(final_reply_items("approve", tuple(actions))),
+                      incident_id, agent)
+    status = "remediated" if verdict == "approve" else "rejected"
+    deps.case_store().close_incident(incident_id, status, deps.platform_now(), agent)
