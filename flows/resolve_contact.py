@@ -27,7 +27,7 @@ from flows.tasks import (
 from integrations import PlatformError
 from onetouch.models import Contact
 from onetouch.outcomes import ContactOutcome, SentReply, rejected
-from policy.case import Decision, RemediationAction, escalation_id_for
+from policy.case import Decision, RemediationAction, case_id_for, escalation_id_for
 from policy.decide import escalate_unfinished
 
 
@@ -41,10 +41,15 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     """Validate, gather facts, understand, decide, remediate, reply, record."""
     try:
         checked = validate_contact(contact)
-        store_contact(checked, contact)
-        driver = load_driver(checked)
     except ContactRejected as exc:
         return _finish(_rejected(contact, str(exc)))
+    store_contact(checked, contact)
+    try:
+        driver = load_driver(checked)
+    except ContactRejected as exc:
+        refused = _rejected(contact, str(exc))
+        return _finish(record_outcome(refused.model_copy(
+            update={"case_id": case_id_for(checked.id)})))
     earlier = recorded_outcome(checked.id)
     if earlier is not None:
         return _finish(earlier)
@@ -53,7 +58,8 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     decision = carry_out_all(decide_case(facts, understanding))
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
-    outcome = record_outcome(_outcome(decision, checked, reply), decision, facts.now)
+    outcome = record_outcome(_outcome(decision, checked, reply), facts.now,
+                             decision.reply.answer_within_hours or 24)
     if outcome.outcome == "escalated":
         announce_escalation(escalation_id_for(checked.id))
         start_approval_wait(escalation_id_for(checked.id))

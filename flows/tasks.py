@@ -130,11 +130,11 @@ def send_reply(decision: Decision, driver: Driver, subject: str, body: str) -> S
 
 
 @task(cache_policy=NONE)
-def record_outcome(outcome: ContactOutcome, decision: Decision, now: datetime) -> ContactOutcome:
-    """Keep the outcome in the case store (once per contact), an escalation due as promised."""
+def record_outcome(outcome: ContactOutcome, now: datetime | None = None,
+                   answer_within_hours: int = 24) -> ContactOutcome:
+    """Keep the outcome in the case store once per contact (an escalation due as promised)."""
     store = deps.case_store()
-    hours = decision.reply.answer_within_hours or 24
-    if not store.record(outcome, now=now, answer_within_hours=hours):
+    if not store.record(outcome, now=now, answer_within_hours=answer_within_hours):
         return store.outcome_for(outcome.contact_id) or outcome
     return outcome
 

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     queue_notify_urls: dict[str, list[str]] = Field(default_factory=dict)
     approval_deployment: str | None = None
+    intake_secret: SecretStr = SecretStr("")
+    intake_max_skew_s: int = Field(default=300, ge=1)
+    intake_sweep_after_s: int = Field(default=120, ge=0)
 
 
 @lru_cache(maxsize=1)

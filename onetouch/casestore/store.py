@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from onetouch.casestore.audit import audit, json_row
 from onetouch.casestore.incidents import IncidentRecords
+from onetouch.casestore.intake import IntakeRecords
 from onetouch.casestore.tables import audit_log, cases, contacts, escalations
 from onetouch.models import Contact, utc_now
 from onetouch.outcomes import ContactOutcome
@@ -24,7 +25,7 @@ DECIDABLE = ("pending",)
 EXECUTABLE = ("approved", "rejected")
 
 
-class CaseStore(IncidentRecords):
+class CaseStore(IncidentRecords, IntakeRecords):
     """Contacts, cases, escalations, incidents and audit entries (SQLite or PostgreSQL)."""
 
     def __init__(self, url: str) -> None:

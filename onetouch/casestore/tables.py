@@ -25,6 +25,14 @@ contacts = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("raw", JSON, nullable=False),
     Column("stored_at", DateTime(timezone=True), nullable=False),
+    Column("dispatched_at", DateTime(timezone=True)),
+    Column("dispatches", Integer, nullable=False, default=0, server_default="0"),
+)
+
+intake_signatures = Table(
+    "intake_signatures", metadata,
+    Column("signature", String(80), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 cases = Table(

@@ -117,3 +117,31 @@ def test_two_runs_write_identical_files(tmp_path):
                    tmp_path / f"{run}.json")
     assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_replay_with_detect_writes_the_summary_first_and_links_contacts(tmp_path):
+    from tests.detection_worlds import build_detection_world
+
+    raw, expected = build_detection_world(3)
+    held = next(i for i in expected["incidents"] if i["status"] == "awaiting_approval")
+    finding = next(f for f in expected["findings"] if f["subject_id"] in held["subjects"])
+    world, contacts, out = tmp_path / "w.json", tmp_path / "c.jsonl", tmp_path / "o.jsonl"
+    world.write_text(json.dumps(raw))
+    contacts.write_text(json.dumps({
+        "id": "c-1", "driver_id": finding["driver_id"], "channel": "sms",
+        "received_at": raw["now"],
+        "text": f"where is my bonus for {finding['subject_id']}"}) + "\n")
+    state = tmp_path / "s.json"
+    result = CliRunner().invoke(app, ["replay", str(world), "--contacts", str(contacts),
+                                      "--detect", "--out", str(out), "--state", str(state)])
+    assert result.exit_code == 0, result.output
+    first, outcome = (json.loads(line) for line in out.read_text().splitlines())
+    assert first["detection"]["findings"] == len(expected["findings"])
+    assert len(first["detection"]["incidents"]) == len(expected["incidents"])
+    held_id = next(i["id"] for i in first["detection"]["incidents"]
+                   if i["status"] == "awaiting_approval")
+    assert (outcome["outcome"], outcome["incident_id"]) == ("linked", held_id)
+    saved = json.loads(state.read_text())
+    incident_ids = {i["id"] for i in first["detection"]["incidents"]}
+    assert {i["id"] for i in saved["incidents"]} == incident_ids
+    assert f"esc-{held_id}" in {e["id"] for e in saved["escalations"]}
