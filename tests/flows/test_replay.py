@@ -128,7 +128,7 @@ def test_replay_with_detect_writes_the_summary_first_and_links_contacts(tmp_path
     world, contacts, out = tmp_path / "w.json", tmp_path / "c.jsonl", tmp_path / "o.jsonl"
     world.write_text(json.dumps(raw))
     contacts.write_text(json.dumps({
-        "id": "c-1", "driver_id": finding["driver_id"], "channel": "sms",
+        "id": "c-1", "driver_id": finding["driver_id"], "channel": "phone",
         "received_at": raw["now"],
         "text": f"where is my bonus for {finding['subject_id']}"}) + "\n")
     state = tmp_path / "s.json"
