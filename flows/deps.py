@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from functools import lru_cache
 
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 
 from integrations import Platform, PlatformError
@@ -42,6 +48,30 @@ def platform_now() -> datetime:
         return platform().clock.now()
     except PlatformError:
         return utc_now()
+
+
+LIMIT_PREFIX = "onetouch-platform-"
+
+
+def guard(system: str) -> AbstractContextManager[object]:
+    """A slot of the platform system's global concurrency limit, created from settings if new."""
+    limit = get_settings().platform_limits.get(system)
+    if limit is None:
+        return nullcontext()
+    name = f"{LIMIT_PREFIX}{system}"
+    ensure_limit(PREFECT_API_URL.value() or "ephemeral", name, limit)
+    return concurrency(name, occupy=1, strict=True)
+
+
+@lru_cache(maxsize=32)
+def ensure_limit(api: str, name: str, limit: int) -> None:
+    """Create the named limit once per server when it is missing (an operator may retune it)."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            client.create_global_concurrency_limit(
+                GlobalConcurrencyLimitCreate(name=name, limit=limit))
 
 
 POLICY_VARIABLE = "onetouch-policy"

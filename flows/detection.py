@@ -119,9 +119,12 @@ def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict
     for incident_id in opened:
         announce_escalation(incident_escalation_id(incident_id))
         start_approval_wait(incident_escalation_id(incident_id))
-    for driver_id, fixed in sorted(fix_findings(plan, now).items()):
-        notify_driver(driver_id, [f.action for f in fixed], [f.item for f in fixed],
-                      detection_reference(now))
+    with deps.guard("payments"):
+        fixed = fix_findings(plan, now)
+    with deps.guard("notifications"):
+        for driver_id, done in sorted(fixed.items()):
+            notify_driver(driver_id, [f.action for f in done], [f.item for f in done],
+                          detection_reference(now))
     publish_report(plan, len(findings), now)
     return {"findings": len(findings), "incidents": [i.summary() for i in plan.incidents]}
 
@@ -132,8 +135,9 @@ def finish_incident(incident_id: str, verdict: str, done: tuple[RemediationActio
     by_driver: dict[str, list[RemediationAction]] = defaultdict(list)
     for action in done:
         by_driver[action.driver_id].append(action)
-    for driver_id, actions in sorted(by_driver.items()):
-        notify_driver(driver_id, actions, list(final_reply_items("approve", tuple(actions))),
-                      incident_id, agent)
+    with deps.guard("notifications"):
+        for driver_id, actions in sorted(by_driver.items()):
+            notify_driver(driver_id, actions, list(final_reply_items("approve", tuple(actions))),
+                          incident_id, agent)
     status = "remediated" if verdict == "approve" else "rejected"
     deps.case_store().close_incident(incident_id, status, deps.platform_now(), agent)

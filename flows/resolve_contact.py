@@ -68,13 +68,16 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
 
 def carry_out_all(decision: Decision) -> Decision:
     """Each remediation as its own task; one the platform refuses sends the rest to an agent."""
+    if not decision.actions:
+        return decision
     done: list[RemediationAction] = []
-    for action in decision.actions:
-        try:
-            done.append(carry_out(action, decision.case_id, "contact"))
-        except PlatformError as exc:
-            failure = f"platform refused {action.type} {action.subject_id}: {exc}"
-            return escalate_unfinished(decision, tuple(done), failure, deps.policy())
+    with deps.guard("payments"):
+        for action in decision.actions:
+            try:
+                done.append(carry_out(action, decision.case_id, "contact"))
+            except PlatformError as exc:
+                failure = f"platform refused {action.type} {action.subject_id}: {exc}"
+                return escalate_unfinished(decision, tuple(done), failure, deps.policy())
     return decision.model_copy(update={"actions": tuple(done)})
 
 

@@ -123,7 +123,8 @@ def send_reply(decision: Decision, driver: Driver, subject: str, body: str) -> S
                                    subject=subject, body=body, reference=decision.case_id)
     notifications = deps.platform().notifications
     try:
-        sent = notifications.send(message, idempotency_key=key).value
+        with deps.guard("notifications"):
+            sent = notifications.send(message, idempotency_key=key).value
     except Conflict:
         sent = notifications.find(key)
     return SentReply(channel=sent.channel, locale=sent.locale, text=sent.body)

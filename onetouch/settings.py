@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     queue_notify_urls: dict[str, list[str]] = Field(default_factory=dict)
     approval_deployment: str | None = None
+    platform_limits: dict[str, int] = Field(
+        default_factory=lambda: {"payments": 4, "notifications": 8})
     intake_secret: SecretStr = SecretStr("")
     intake_max_skew_s: int = Field(default=300, ge=1)
     intake_sweep_after_s: int = Field(default=120, ge=0)
