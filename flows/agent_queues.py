@@ -21,7 +21,7 @@ def announce_escalation(escalation_id: str, template: str = "agents/escalation.m
     escalation = deps.case_store().escalation(escalation_id)
     if escalation is None:
         return False
-    urls = queue_urls(get_settings().queue_notify_urls, escalation["queue"])
+    urls = queue_urls(deps.queue_notify_urls(), escalation["queue"])
     body = render(template, {"escalation": escalation})
     title = f"[{escalation['queue']}] {escalation['id']}"
     sent = announce(urls, title, body)

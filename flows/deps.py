@@ -7,12 +7,14 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from functools import lru_cache
 
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
+from pydantic import SecretStr
 
 from integrations import Platform, PlatformError
 from onetouch.casestore import CaseStore
@@ -28,8 +30,25 @@ def platform() -> Platform:
     settings = get_settings()
     held = _platforms.get(id(settings))
     if held is None or held[0] is not settings:
-        held = _platforms[id(settings)] = (settings, Platform.from_settings(settings))
+        client = Platform.from_settings(with_secrets(settings))
+        held = _platforms[id(settings)] = (settings, client)
     return held[1]
+
+
+def with_secrets(settings: Settings) -> Settings:
+    """The settings with secrets read at run time from the Secret blocks they name."""
+    update: dict[str, object] = {}
+    if settings.platform_api_key_block:
+        update["platform_api_key"] = SecretStr(Secret.load(settings.platform_api_key_block).get())
+    if settings.queue_notify_urls_block:
+        urls = Secret.load(settings.queue_notify_urls_block).get()
+        update["queue_notify_urls"] = json.loads(urls) if isinstance(urls, str) else urls
+    return settings.model_copy(update=update) if update else settings
+
+
+def queue_notify_urls() -> dict[str, list[str]]:
+    """Where each queue's announcements go."""
+    return with_secrets(get_settings()).queue_notify_urls
 
 
 @lru_cache(maxsize=8)

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     platform_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8700")
     platform_api_key: SecretStr = SecretStr("")
+    platform_api_key_block: str | None = None
     connect_timeout_s: float = Field(default=2.0, gt=0)
     read_timeout_s: float = Field(default=5.0, gt=0)
     retry_attempts: int = Field(default=5, ge=1, le=20)
@@ -28,6 +29,7 @@ class Settings(BaseSettings):
     templates_dir: Path = PROJECT_ROOT / "templates"
     policy_file: Path | None = None
     queue_notify_urls: dict[str, list[str]] = Field(default_factory=dict)
+    queue_notify_urls_block: str | None = None
     approval_deployment: str | None = None
     platform_limits: dict[str, int] = Field(
         default_factory=lambda: {"payments": 4, "notifications": 8})

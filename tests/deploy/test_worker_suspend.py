@@ -1,0 +1,206 @@
+"""Deployed flows on a real worker: an approval suspends, frees its process, resumes, pays once."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterName,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.deployments import run_deployment
+from prefect.events import emit_event
+from prefect.exceptions import NotPausedError
+from prefect.flow_runs import resume_flow_run
+from prefect.input.run_input import keyset_from_paused_state
+
+from flows.escalations import record_decision
+from flows.resolve_contact import resolve_contact
+from onetouch.casestore import CaseStore
+from onetouch.settings import get_settings
+from policy.approval import AgentDecision
+from tests.deploy.conftest import CONTACTS, SANDBOX_KEY, Stack, wait_for
+
+pytestmark = pytest.mark.stack
+APPROVAL = "await-agent-decision/await-agent-decision"
+SCHEDULED = ["check-escalation-slas", "detect-defects"]
+
+
+def _run(run_id: UUID) -> FlowRun:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run_id)
+
+
+def _named(*names: str) -> list[FlowRun]:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=list(names))))
+
+
+def _suspended(name: str, upstream: str) -> FlowRun | None:
+    """The run once suspended; fails at once if it or the run starting it ended badly."""
+    for run in _named(name, upstream):
+        if run.state and run.state.is_final() and not run.state.is_completed():
+            raise AssertionError(f"{run.name} ended {run.state.name}: {run.state.message}")
+        if run.name == name and run.state and run.state.is_paused():
+            return run
+    return None
+
+
+def _finished(run_id: UUID) -> FlowRun | None:
+    run = _run(run_id)
+    return run if run.state and run.state.is_final() else None
+
+
+def _states(run_id: UUID) -> list[tuple[str, datetime]]:
+    with get_client(sync_client=True) as client:
+        states = client.read_flow_run_states(run_id)
+    return [(s.name, s.timestamp) for s in sorted(states, key=lambda s: s.timestamp)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _escalation(stack: Stack, escalation_id: str) -> dict:
+    return CaseStore(stack.case_store_url).escalation(escalation_id)
+
+
+def _agent_pay(stack: Stack, driver_id: str) -> list[tuple[int, str]]:
+    return [(e["amount_cents"], e["idempotency_key"])
+            for e in stack.platform.admin.state()["earnings"]
+            if e["driver_id"] == driver_id and e["source"] == "agent"]
+
+
+def _finals(stack: Stack, case_id: str) -> list[dict]:
+    return [n for n in stack.platform.admin.state()["notifications"]
+            if n["idempotency_key"] == f"{case_id}/final"]
+
+
+def _wait_suspended(stack: Stack, contact: dict) -> FlowRun:
+    stack.platform.admin.set_clock(datetime.fromisoformat(contact["received_at"]))
+    started = time.monotonic()
+    emit_event(event="driver.contact.received",
+               resource={"prefect.resource.id": f"onetouch.contact.{contact['id']}"},
+               payload=contact)
+    name, upstream = f"approve-esc-{contact['id']}", f"contact-{contact['id']}"
+    run = wait_for(lambda: _suspended(name, upstream), 60,
+                   f"{upstream} (started by the event) to start {name} and it to suspend", stack)
+    stack.timings["event_to_suspended_s"] = round(time.monotonic() - started, 1)
+    return run
+
+
+def test_an_escalation_waits_suspended_without_a_process_then_resumes_and_pays_once(stack):
+    run = _wait_suspended(stack, CONTACTS["c-21"])
+    details = run.state.state_details
+    assert (run.state.name, details.pause_reschedule, details.pause_key) == (
+        "Suspended", True, "agent-decision")
+    first_pid = int(run.infrastructure_pid)
+    wait_for(lambda: not _alive(first_pid), 20, f"the suspended run's process {first_pid} to exit",
+             stack)
+    assert _escalation(stack, "esc-c-21")["status"] == "pending"
+    assert _agent_pay(stack, "drv-1022") == []
+    with get_client(sync_client=True) as client:
+        keyset = keyset_from_paused_state(run.state)
+        assert "amount_cents" in client.read_flow_run_input(run.id, keyset["schema"])
+    with pytest.raises(RuntimeError, match="Cannot resume"):
+        resume_flow_run(run.id, run_input={"verdict": "maybe", "agent": "kim"})
+    assert _run(run.id).state.is_paused()
+    resumed = time.monotonic()
+    resume_flow_run(run.id, run_input={"verdict": "approve", "agent": "kim"})
+    done = wait_for(lambda: _finished(run.id), 60, "the resumed run to finish on the worker", stack)
+    stack.timings["resume_to_completed_s"] = round(time.monotonic() - resumed, 1)
+    assert done.state.is_completed(), f"{done.state.name}: {done.state.message}"
+    _assert_rerun_from_the_top(stack, run.id, first_pid, int(done.infrastructure_pid))
+    assert _agent_pay(stack, "drv-1022") == [(9000, "drv-1022/inc-13/incentive")]
+    [final] = _finals(stack, "case-c-21")
+    assert "$90.00" in final["body"]
+    escalation = _escalation(stack, "esc-c-21")
+    assert (escalation["status"], escalation["decided_by"]) == ("done", "kim")
+
+
+def _assert_rerun_from_the_top(stack: Stack, run_id: UUID, first_pid: int, last_pid: int) -> None:
+    states = _states(run_id)
+    names = [name for name, _ in states]
+    assert names.count("Running") == 2 and names.count("Suspended") == 1, names
+    assert names.index("Suspended") < names.index("Resuming") < len(names) - 1
+    assert first_pid != last_pid
+    pending = next(at for name, at in states if name == "Pending")
+    scheduled = next(at for name, at in states if name == "Scheduled")
+    stack.timings["worker_pickup_s"] = round((pending - scheduled).total_seconds(), 1)
+
+
+@pytest.fixture
+def local_flows(stack, monkeypatch):
+    """Flows run in this process against the stack's sandbox and case store."""
+    for name in ("ONETOUCH_APPROVAL_DEPLOYMENT", "ONETOUCH_QUEUE_NOTIFY_URLS",
+                 "ONETOUCH_POLICY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ONETOUCH_PLATFORM_URL", stack.sandbox_url)
+    monkeypatch.setenv("ONETOUCH_PLATFORM_API_KEY", SANDBOX_KEY)
+    monkeypatch.setenv("ONETOUCH_CASE_STORE_URL", stack.case_store_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _paused(run_id: UUID) -> FlowRun | None:
+    run = _run(run_id)
+    if run.state and run.state.is_final():
+        raise AssertionError(f"{run.name} ended {run.state.name} before suspending")
+    return run if run.state and run.state.is_paused() else None
+
+
+def test_a_suspension_decided_elsewhere_expires_and_a_new_run_skips_the_wait(stack, local_flows):
+    contact = CONTACTS["c-20"]
+    stack.platform.admin.set_clock(datetime.fromisoformat(contact["received_at"]))
+    assert resolve_contact(contact)["outcome"] == "escalated"
+    expiring = run_deployment(APPROVAL, timeout=0,
+                              parameters={"escalation_id": "esc-c-20", "timeout_s": 5})
+    wait_for(lambda: _paused(expiring.id), 60, "a run with a 5 s timeout to suspend", stack)
+    assert record_decision("esc-c-20", AgentDecision(verdict="approve", agent="lee"))
+    decided = run_deployment(APPROVAL, timeout=0, parameters={"escalation_id": "esc-c-20"})
+    ended = wait_for(lambda: _finished(expiring.id), 60, "the 5 s suspension to expire", stack)
+    assert ended.state.is_failed() and "never resumed" in ended.state.message
+    with pytest.raises(NotPausedError):
+        resume_flow_run(expiring.id, run_input={"verdict": "approve", "agent": "kim"})
+    done = wait_for(lambda: _finished(decided.id), 60, "the already-decided run to finish", stack)
+    assert done.state.is_completed(), f"{done.state.name}: {done.state.message}"
+    assert "Suspended" not in [name for name, _ in _states(decided.id)]
+    escalation = _escalation(stack, "esc-c-20")
+    assert (escalation["status"], escalation["decided_by"]) == ("done", "lee")
+    assert len(_finals(stack, "case-c-20")) == 1
+
+
+def _scheduled_runs(deployment_id: UUID) -> list[FlowRun]:
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))))
+
+
+@pytest.mark.parametrize("name", SCHEDULED)
+def test_a_scheduled_deployment_gets_runs_every_five_minutes(stack, name):
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name(f"{name}/{name}")
+    assert [s.schedule.interval for s in deployment.schedules] == [timedelta(minutes=5)]
+    runs = wait_for(lambda: _scheduled_runs(deployment.id), 30, f"scheduled runs of {name}",
+                    stack)
+    starts = sorted(r.expected_start_time for r in runs)
+    assert len(starts) >= 3
+    assert {(b - a).total_seconds() for a, b in pairwise(starts)} == {300}
