@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from onetouch.casestore.audit import audit, json_row
 from onetouch.casestore.tables import escalations, findings, incidents
@@ -15,7 +16,7 @@ from policy.detect import Finding
 from policy.incidents import Cause, DetectionPlan, Incident
 
 APPROVAL_QUEUE = "pay-review"
-OPEN_STATUSES = ("awaiting_approval", "approved")
+RACE_RETRIES = 3
 
 
 def incident_escalation_id(incident_id: str) -> str:
@@ -29,7 +30,20 @@ class IncidentRecords:
 
     def record_detection(self, plan: DetectionPlan, at: datetime, approval_hours: int = 24
                          ) -> list[str]:
-        """Keep every finding and incident of a run; the ids of incidents now awaiting an agent."""
+        """Keep every finding and incident of a run; the ids of incidents now awaiting an agent.
+
+        A run racing another one over the same findings retries and finds them stored.
+        """
+        for attempt in range(RACE_RETRIES):
+            try:
+                return self._record_detection(plan, at, approval_hours)
+            except IntegrityError:
+                if attempt == RACE_RETRIES - 1:
+                    raise
+        return []
+
+    def _record_detection(self, plan: DetectionPlan, at: datetime, approval_hours: int
+                          ) -> list[str]:
         incident_of = plan.incident_of()
         held = {f.key for f in plan.held}
         opened = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 import pytest
@@ -122,3 +123,19 @@ def test_an_approved_incident_pays_each_finding_once_and_tells_each_driver(detec
     assert deps.case_store().incidents(status="remediated")
     assert not deps.case_store().incidents(status="awaiting_approval")
     assert detect_defects()["findings"] == 0
+
+
+def test_two_runs_at_once_pay_and_notify_once(detection_world):
+    platform, _, expected = detection_world
+    results: list[dict] = []
+    runs = [threading.Thread(target=lambda: results.append(detect_defects())) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(120)
+    assert len(results) == 2
+    paid = Counter(e["idempotency_key"] for e in _proactive(platform))
+    assert paid and set(paid.values()) == {1}
+    assert set(Counter(n["driver_id"] for n in _pushes(platform)).values()) == {1}
+    assert len(deps.case_store().incidents(status="awaiting_approval")) == 1
+    assert len([e for e in deps.case_store().escalations() if e["driver_id"] == ""]) == 1
