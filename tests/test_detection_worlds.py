@@ -9,21 +9,12 @@ from pathlib import Path
 import pytest
 
 from onetouch.models import World
-from tests.detection_worlds import build_detection_world, dumps, main
+from tests.detection_worlds import TRAP_CATEGORIES, build_detection_world, dumps, main
 
 SEEDS = range(10)
 DATA = Path(__file__).parent / "data" / "detection"
 KINDS = ("base", "tip", "wait_time", "cancellation", "reissue", "incentive", "deposit_retry")
-TRAPS = {
-    "inside_grace", "older_than_24h", "wait_exactly_15", "wait_already_paid", "overpaid",
-    "already_remediated", "tip_zero", "cancellation_fully_paid",
-    "customer_cancelled_before_arrival", "driver_cancelled", "cancelled_older_than_24h",
-    "app_error_order_not_open", "app_error_after_60_min", "app_error_after_arrival",
-    "incentive_not_enrolled", "incentive_not_met", "incentive_running",
-    "incentive_ended_over_24h", "incentive_already_paid",
-    "deposit_bad_account", "deposit_already_retried", "deposit_failed_over_24h",
-    "deposit_not_failed",
-}
+TRAPS = set(TRAP_CATEGORIES)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
