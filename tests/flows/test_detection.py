@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
 
 from flows import deps
 from flows.detection import detect_defects
@@ -61,6 +65,16 @@ def test_detection_fixes_every_finding_once_and_holds_the_big_incident(detection
     held = deps.case_store().incidents(status="awaiting_approval")
     assert [i["cause"] for i in held] == [_held_incident(expected)["cause"]]
     assert deps.case_store().escalation(f"esc-{held[0]['id']}")["status"] == "pending"
+    summary_md, table = _latest_artifacts("detection-summary", "detection-incidents")
+    assert held[0]["id"] in summary_md.data and "awaiting_approval" in summary_md.data
+    assert len(json.loads(table.data)) == len(expected["incidents"])
+
+
+def _latest_artifacts(*keys):
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=list(keys))), sort=ArtifactSort.CREATED_DESC)
+    return [next(a for a in found if a.key == key) for key in keys]
 
 
 def test_a_second_run_pays_nothing_more_and_keeps_one_held_incident(detection_world):
