@@ -1,4 +1,4 @@
-"""The `onetouch` command: replay, demo and the sandbox."""
+"""The `onetouch` command: replay, demo, the sandbox, the intake and the local stack."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from onetouch.cli_escalations import app as escalations_app
+from onetouch.cli_stack import register as register_stack_commands
 from onetouch.settings import PROJECT_ROOT
 
 os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
@@ -60,6 +61,9 @@ def sandbox(
         help="sandbox database to serve, e.g. one kept by `replay --keep`")] = None,
     port: Annotated[int, typer.Option(help="port to listen on")] = 8700,
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    api_key: Annotated[str | None, typer.Option(
+        envvar="ONETOUCH_SANDBOX_API_KEY", show_default=False,
+        help="refuse requests without `Authorization: Bearer KEY`")] = None,
 ) -> None:
     """Serve the sandbox platform over HTTP until interrupted."""
     from sandbox.server import WorldFileError, run_sandbox
@@ -67,9 +71,26 @@ def sandbox(
     if world is None and db is None:
         world = DATA / "world.json"
     try:
-        run_sandbox(world, port=port, host=host, db_path=db)
+        run_sandbox(world, port=port, host=host, db_path=db, api_key=api_key or None)
     except WorldFileError as exc:
         _fail(str(exc))
+
+
+@app.command()
+def intake(
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8701,
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+) -> None:
+    """Serve the intake API (signed POST /contacts, GET /cases/ID) until interrupted."""
+    import uvicorn
+
+    from onetouch.intake.app import create_app
+    from onetouch.settings import get_settings
+
+    settings = get_settings()
+    if not settings.intake_secret.get_secret_value():
+        _fail("set ONETOUCH_INTAKE_SECRET: the secret senders sign contacts with")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -85,6 +106,9 @@ def demo(
         run_demo(world, contacts)
     except InputFileError as exc:
         _fail(str(exc))
+
+
+register_stack_commands(app)
 
 
 def main() -> None:

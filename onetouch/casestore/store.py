@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import create_engine, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -21,6 +21,7 @@ from onetouch.outcomes import ContactOutcome
 from policy.case import escalation_id_for
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "onetouch_schema_version"
 DECIDABLE = ("pending",)
 EXECUTABLE = ("approved", "rejected")
 
@@ -39,6 +40,7 @@ class CaseStore(IncidentRecords, IntakeRecords):
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:
+            _adopt_legacy_version(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
@@ -179,6 +181,16 @@ class CaseStore(IncidentRecords, IntakeRecords):
         except IntegrityError:
             return False
         return True
+
+
+def _adopt_legacy_version(conn) -> None:
+    """A store made before the revision moved out of `alembic_version` keeps its revision."""
+    tables = set(inspect(conn).get_table_names())
+    if {"contacts", "alembic_version"} <= tables and VERSION_TABLE not in tables:
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        conn.execute(text(f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL "
+                          f"PRIMARY KEY)"))
+        conn.execute(text(f"INSERT INTO {VERSION_TABLE} VALUES (:v)"), {"v": revision})
 
 
 def _connect_args(url: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from onetouch.casestore.store import VERSION_TABLE
 from onetouch.casestore.tables import metadata
 
 config = context.config
@@ -12,7 +13,8 @@ connection = config.attributes.get("connection")
 
 
 def _run(conn) -> None:
-    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+    context.configure(connection=conn, target_metadata=metadata, render_as_batch=True,
+                      version_table=VERSION_TABLE)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,140 @@
+"""`onetouch up`, `down` and `sign`: the local stack and signed requests to its intake."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from onetouch.stack import DEFAULT_STATE_DIR, Layout, Ports, StackError, Status
+
+DATA = Path(__file__).parent / "data"
+EXAMPLE_CONTACT = "c-1"
+StateDir = Annotated[Path, typer.Option(envvar="ONETOUCH_STACK_DIR",
+                                        help="where the stack keeps pids, logs and secrets")]
+
+
+def _shown(path: Path | str) -> str:
+    """A path relative to the working directory when it is inside it."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _example_contact(state_dir: Path) -> Path:
+    """A bundled contact written to a file, ready to sign and send."""
+    import json
+
+    for line in (DATA / "contacts.jsonl").read_text().splitlines():
+        if json.loads(line)["id"] == EXAMPLE_CONTACT:
+            path = state_dir / "contact.json"
+            path.write_text(line)
+            return path
+    raise FileNotFoundError(f"contact {EXAMPLE_CONTACT} is not in the bundled contacts")
+
+
+def _curl_lines(status: Status) -> list[str]:
+    contact = _shown(_example_contact(status.state_dir))
+    given = status.state_dir.resolve() != DEFAULT_STATE_DIR
+    sign = f"./run onetouch sign {contact} --curl" + (
+        f" --state-dir {_shown(status.state_dir)}" if given else "")
+    intake = status.urls["intake"]
+    return [f"curl -sS {intake}/contacts -H 'Content-Type: application/json' \\",
+            f"  $({sign}) \\", f"  --data-binary @{contact}",
+            f"curl -sS {intake}/cases/case-{EXAMPLE_CONTACT}"]
+
+
+def _stop_command(status: Status) -> str:
+    given = status.state_dir.resolve() != DEFAULT_STATE_DIR
+    return "./run onetouch down" + (f" --state-dir {_shown(status.state_dir)}" if given else "")
+
+
+def _panel(status: Status) -> None:
+    """The URLs in a panel, then commands to copy: send a contact, stop the stack."""
+    from rich.console import Console
+    from rich.panel import Panel
+
+    urls, notes = status.urls, status.notes
+    secret = notes["intake_secret"]
+    rows = [("Prefect UI", urls["ui"]), ("Prefect API", urls["api"]),
+            ("sandbox", f"{urls['sandbox']}  (API key: {_shown(notes['sandbox_key'])})"),
+            ("intake", f"{urls['intake']}  (signing secret: "
+                       f"{secret if secret.startswith('$') else _shown(secret)})"),
+            ("Prefect db", notes["prefect_db"]), ("case store", notes["case_store"]),
+            ("logs", _shown(notes["logs"]))]
+    lines = [f"{name:<12} {value}" for name, value in rows]
+    title = ("onetouch: already up" if status.already
+             else f"onetouch: up in {status.timings.get('total_s')} s")
+    console = Console(highlight=False)
+    console.width = max(console.width, max(len(line) for line in lines) + 4)
+    console.print(Panel("\n".join(lines), title=title, expand=False))
+    typer.echo(f"Send contact {EXAMPLE_CONTACT} and read its case:")
+    typer.echo("\n".join(f"  {line}" for line in _curl_lines(status)))
+    typer.echo(f"Stop: {_stop_command(status)}")
+
+
+def up(
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+    prefect_port: Annotated[int, typer.Option(envvar="ONETOUCH_STACK_PREFECT_PORT",
+                                              help="Prefect server and UI")] = 4200,
+    sandbox_port: Annotated[int, typer.Option(envvar="ONETOUCH_STACK_SANDBOX_PORT")] = 8700,
+    intake_port: Annotated[int, typer.Option(envvar="ONETOUCH_STACK_INTAKE_PORT")] = 8701,
+    prefect_home: Annotated[Path | None, typer.Option(
+        envvar="ONETOUCH_STACK_PREFECT_HOME", show_default=False,
+        help="PREFECT_HOME of the server [default: .onetouch/prefect]")] = None,
+) -> None:
+    """Start the local stack (Prefect server and UI, worker, sandbox, intake), deploy, show URLs."""
+    from onetouch import stack
+
+    layout = Layout(state_dir=state_dir, prefect_home=prefect_home,
+                    ports=Ports(prefect_port, sandbox_port, intake_port))
+    try:
+        status = stack.up(layout, echo=lambda line: typer.echo(line, err=True))
+    except StackError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(code=1) from None
+    _panel(status)
+
+
+def down(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
+    """Stop every process `onetouch up` started."""
+    from onetouch import stack
+
+    stopped = stack.down(state_dir, echo=typer.echo)
+    if stopped:
+        typer.echo(f"stack down: {', '.join(stopped)} stopped")
+
+
+def _intake_secret(state_dir: Path) -> str:
+    if os.environ.get("ONETOUCH_INTAKE_SECRET"):
+        return os.environ["ONETOUCH_INTAKE_SECRET"]
+    path = state_dir / "intake.secret"
+    if not path.exists():
+        raise typer.BadParameter(f"set ONETOUCH_INTAKE_SECRET or run `onetouch up` ({path})")
+    return path.read_text().strip()
+
+
+def sign(
+    body: Annotated[Path, typer.Argument(help="the exact request body, e.g. a contact's JSON")],
+    curl: Annotated[bool, typer.Option(help="print as curl arguments (-H NAME:VALUE …)")] = False,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
+) -> None:
+    """Print the signature headers for a request body sent to the intake now."""
+    from onetouch.intake.signing import signed_headers
+
+    headers = signed_headers(_intake_secret(state_dir), int(time.time()), body.read_bytes())
+    if curl:
+        typer.echo(" ".join(f"-H {name}:{value}" for name, value in headers.items()))
+    else:
+        typer.echo("\n".join(f"{name}: {value}" for name, value in headers.items()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the stack commands to the `onetouch` app."""
+    for command in (up, down, sign):
+        app.command()(command)

@@ -1,0 +1,526 @@
+"""The local stack as detached processes: Prefect server, sandbox, intake, deployments, a worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from onetouch.settings import PROJECT_ROOT
+
+POOL = "onetouch"
+WORKER = "onetouch-local"
+BASE_DIR = PROJECT_ROOT / ".onetouch"
+DEFAULT_STATE_DIR = BASE_DIR / "stack"
+DEMO_PREFECT_HOME = PROJECT_ROOT / ".prefect"
+STATE_FILE = "stack.json"
+DEMO_TUNING = {"PREFECT_WORKER_QUERY_SECONDS": "2"}
+DROPPED_ENV = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE")
+Echo = Callable[[str], None]
+
+
+class StackError(RuntimeError):
+    """A part of the stack did not start; the message names it and shows its log."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where each part listens."""
+
+    prefect: int = 4200
+    sandbox: int = 8700
+    intake: int = 8701
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What `up` starts and where: folders, ports, the case store, extra Prefect settings."""
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    ports: Ports = field(default_factory=Ports)
+    prefect_home: Path | None = None
+    case_store_url: str | None = None
+    host: str = "127.0.0.1"
+    tuning: dict[str, str] = field(default_factory=lambda: dict(DEMO_TUNING))
+
+    def base(self) -> Path:
+        """The folder for the Prefect home and the case store when they are not given."""
+        return BASE_DIR if self.state_dir.resolve() == DEFAULT_STATE_DIR else self.state_dir
+
+    def home(self) -> Path:
+        """PREFECT_HOME for the server and worker (the demo's `.prefect` is left alone)."""
+        given = os.environ.get("PREFECT_HOME")
+        if self.prefect_home:
+            return self.prefect_home
+        if given and Path(given).resolve() != DEMO_PREFECT_HOME:
+            return Path(given)
+        return self.base() / "prefect"
+
+    def store_url(self) -> str:
+        """The case store: as given, else ONETOUCH_CASE_STORE_URL, else SQLite in the base."""
+        return (self.case_store_url or os.environ.get("ONETOUCH_CASE_STORE_URL")
+                or f"sqlite:///{self.base().resolve() / 'cases.db'}")
+
+    def urls(self) -> dict[str, str]:
+        """Each part's address."""
+        root = f"http://{self.host}"
+        return {"ui": f"{root}:{self.ports.prefect}", "api": f"{root}:{self.ports.prefect}/api",
+                "sandbox": f"{root}:{self.ports.sandbox}", "intake": f"{root}:{self.ports.intake}"}
+
+
+@dataclass
+class Status:
+    """A running stack as `up` reports it."""
+
+    state_dir: Path
+    urls: dict[str, str]
+    notes: dict[str, str]
+    pids: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+    already: bool = False
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """State, ppid, pgrp, … of /proc/PID/stat (the fields after the command name)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _start_time(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def _alive(pid: int, started: int | None) -> bool:
+    """The process is running and is the one recorded (not a reused pid)."""
+    fields = _stat(pid)
+    return bool(fields) and fields[0] != "Z" and (started is None or int(fields[19]) == started)
+
+
+def _family(pid: int) -> list[tuple[int, int]]:
+    """The process, its group and its descendants, each with its start time."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and fields[0] != "Z":
+            table[int(entry.name)] = (int(fields[1]), int(fields[2]), int(fields[19]))
+    members, grew = {p for p, (_, group, _) in table.items() if group == pid} | {pid}, True
+    while grew:
+        more = {p for p, (parent, _, _) in table.items() if parent in members} - members
+        members, grew = members | more, bool(more)
+    return [(p, table[p][2]) for p in sorted(members) if p in table]
+
+
+def _signal(family: list[tuple[int, int]], sig: signal.Signals) -> None:
+    for pid, started in family:
+        if _alive(pid, started):
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit of a process this one started (a no-op for others)."""
+    with suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _wait_gone(family: list[tuple[int, int]], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        for pid, _ in family:
+            _reap(pid)
+        if not any(_alive(pid, started) for pid, started in family):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+
+
+def stop_process(record: dict[str, Any], timeout: float = 20) -> bool:
+    """SIGTERM a recorded process with its group and children, SIGKILL after the timeout."""
+    if not _alive(record["pid"], record.get("started")):
+        _reap(record["pid"])
+        return False
+    family = _family(record["pid"])
+    _signal(family, signal.SIGTERM)
+    if not _wait_gone(family, timeout):
+        _signal(_family(record["pid"]) + family, signal.SIGKILL)
+        _wait_gone(family, 10)
+    return True
+
+
+def _state_file(state_dir: Path) -> Path:
+    return state_dir / STATE_FILE
+
+
+def read_state(state_dir: Path = DEFAULT_STATE_DIR) -> dict[str, Any] | None:
+    """The recorded stack, if any."""
+    path = _state_file(state_dir)
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _save(state_dir: Path, state: dict[str, Any]) -> None:
+    path = _state_file(state_dir)
+    path.with_suffix(".tmp").write_text(json.dumps(state, indent=2))
+    path.with_suffix(".tmp").replace(path)
+
+
+def _dead(state: dict[str, Any]) -> list[str]:
+    return [name for name, p in state["processes"].items() if not _alive(p["pid"], p["started"])]
+
+
+def down(state_dir: Path = DEFAULT_STATE_DIR, echo: Echo = print, timeout: float = 20
+         ) -> list[str]:
+    """Stop every recorded process, the worker first; the names of those that were running."""
+    state = read_state(state_dir)
+    if state is None:
+        echo(f"nothing to stop: no {_state_file(state_dir)}")
+        return []
+    stopped = []
+    for name, record in reversed(list(state["processes"].items())):
+        if stop_process(record, timeout):
+            stopped.append(name)
+            echo(f"stopped {name} (pid {record['pid']})")
+        else:
+            echo(f"{name} (pid {record['pid']}) was not running")
+    _state_file(state_dir).unlink(missing_ok=True)
+    return stopped
+
+
+def port_free(host: str, port: int) -> bool:
+    """Nothing listens on the port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _check_ports(layout: Layout) -> None:
+    for name, port in vars(layout.ports).items():
+        if not port_free(layout.host, port):
+            raise StackError(f"port {port} ({name}) is in use: stop what holds it or pick "
+                             f"another port (see `onetouch up --help`)")
+
+
+def _same_database(first: str, second: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    a, b = make_url(first), make_url(second)
+    return (a.get_backend_name() == b.get_backend_name() == "postgresql"
+            and (a.host, a.port or 5432, a.database) == (b.host, b.port or 5432, b.database))
+
+
+def _check_databases(store_url: str) -> None:
+    prefect_db = (os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL")
+                  or os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"))
+    if prefect_db and _same_database(prefect_db, store_url):
+        raise StackError("the case store and the Prefect server need separate databases "
+                         "(set ONETOUCH_CASE_STORE_URL to another database)")
+
+
+def safe_url(url: str) -> str:
+    """A database URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _secret(state_dir: Path, env_name: str, file_name: str) -> tuple[str, str]:
+    """A secret from the environment, else a new random one in a private file; and where."""
+    if os.environ.get(env_name):
+        return os.environ[env_name], f"${env_name}"
+    path = state_dir / file_name
+    path.unlink(missing_ok=True)
+    path.touch(mode=0o600)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value + "\n")
+    return value, str(path)
+
+
+def prefect_env(layout: Layout) -> dict[str, str]:
+    """The environment of the server, the worker and `prefect deploy` (no ONETOUCH_* leaks)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("ONETOUCH_") and k not in DROPPED_ENV}
+    return env | {
+        "PREFECT_HOME": str(layout.home().resolve()), "PREFECT_API_URL": layout.urls()["api"],
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    } | layout.tuning
+
+
+def _app_env(layout: Layout, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of the sandbox and the intake (`onetouch` commands)."""
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    return env | {"PREFECT_HOME": str(layout.home().resolve()),
+                  "PREFECT_API_URL": layout.urls()["api"],
+                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"} | extra
+
+
+def _spawn(state: dict[str, Any], layout: Layout, name: str, args: list[str],
+           env: dict[str, str]) -> dict[str, Any]:
+    """Start a detached process in its own session, log to a file, record it."""
+    log = layout.state_dir / "logs" / f"{name}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(args, env=env, cwd=PROJECT_ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   start_new_session=True)
+    record = {"pid": process.pid, "started": _start_time(process.pid), "log": str(log)}
+    state["processes"][name] = record
+    _save(layout.state_dir, state)
+    return record
+
+
+def log_tail(record: dict[str, Any], lines: int = 30) -> str:
+    """The end of a process's log."""
+    try:
+        text = Path(record["log"]).read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _wait_http(name: str, url: str, record: dict[str, Any], timeout: float,
+               headers: dict[str, str] | None = None) -> None:
+    """Poll a health URL until it answers 200; fail early if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(record["pid"], record["started"]):
+            raise StackError(f"{name} exited while starting:\n{log_tail(record)}")
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise StackError(f"{name} did not answer {url} within {timeout:.0f} s:\n{log_tail(record)}")
+
+
+def _drain() -> None:
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    EventsWorker.drain_all(timeout=10)
+    APILogWorker.drain_all(timeout=10)
+
+
+@contextmanager
+def api_url(api: str) -> Iterator[None]:
+    """This process's Prefect client, events and logs go to the given server while in use."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    _drain()
+    saved = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = api
+    try:
+        with temporary_settings({PREFECT_API_URL: api}):
+            yield
+            _drain()
+    finally:
+        if saved is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = saved
+
+
+def _ensure_pool() -> None:
+    """The process work pool, as `prefect work-pool create --type process` makes it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(POOL)
+        except ObjectNotFound:
+            template = ProcessWorker.get_default_base_job_template()
+            client.create_work_pool(WorkPoolCreate(name=POOL, type="process",
+                                                   base_job_template=template))
+
+
+def configure(platform_url: str, case_store_url: str, platform_key: str,
+              notify_urls: str = "{}") -> None:
+    """The work pool, the Variables the deployments read, the Secret blocks the flows load."""
+    from prefect.blocks.system import Secret
+    from prefect.variables import Variable
+
+    _ensure_pool()
+    Variable.set("onetouch_platform_url", platform_url, overwrite=True)
+    Variable.set("onetouch_case_store_url", case_store_url, overwrite=True)
+    Variable.set("onetouch_repo_dir", str(PROJECT_ROOT), overwrite=True)
+    Secret(value=platform_key).save("onetouch-platform-api-key", overwrite=True)
+    Secret(value=notify_urls).save("onetouch-queue-notify-urls", overwrite=True)
+
+
+def deploy(env: dict[str, str], log: Path) -> None:
+    """`prefect deploy --all --no-prompt` from the repository root."""
+    with log.open("w") as out:
+        done = subprocess.run([sys.executable, "-m", "prefect", "deploy", "--all", "--no-prompt"],
+                              env=env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=180)
+    if done.returncode != 0:
+        raise StackError(f"prefect deploy failed:\n{log_tail({'log': log}, 40)}")
+
+
+def _worker_online(api: str, since: float) -> bool:
+    response = httpx.post(f"{api}/work_pools/{POOL}/workers/filter", json={}, timeout=5)
+    beats = [w.get("last_heartbeat_time") for w in response.json()
+             if w["name"] == WORKER and w.get("status") == "ONLINE"]
+    return any(b and datetime.fromisoformat(b).timestamp() >= since - 1 for b in beats)
+
+
+def _wait_worker(api: str, record: dict[str, Any], since: float, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(record["pid"], record["started"]):
+            raise StackError(f"the worker exited while starting:\n{log_tail(record)}")
+        if _worker_online(api, since):
+            return
+        time.sleep(0.3)
+    raise StackError(f"the worker did not come online within {timeout:.0f} s:\n"
+                     f"{log_tail(record)}")
+
+
+class _Clock:
+    """Seconds taken by each step, for the report."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
+        self.timings: dict[str, float] = {}
+
+    def lap(self, name: str) -> float:
+        now = time.monotonic()
+        self.timings[name] = round(now - self.last, 1)
+        self.last = now
+        return self.timings[name]
+
+    def total(self) -> float:
+        self.timings["total_s"] = round(time.monotonic() - self.started, 1)
+        return self.timings["total_s"]
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "onetouch.cli", *args]
+
+
+def _start_services(state: dict[str, Any], layout: Layout, keys: dict[str, str],
+                    echo: Echo, clock: _Clock) -> None:
+    """The Prefect server, the sandbox and the intake, started together, each waited for."""
+    urls, host, ports = layout.urls(), layout.host, layout.ports
+    server = _spawn(state, layout, "server", [
+        sys.executable, "-m", "prefect", "server", "start", "--host", host,
+        "--port", str(ports.prefect)], prefect_env(layout))
+    sandbox = _spawn(state, layout, "sandbox", _cli(
+        "sandbox", "--host", host, "--port", str(ports.sandbox)),
+        _app_env(layout, {"ONETOUCH_SANDBOX_API_KEY": keys["sandbox"]}))
+    intake = _spawn(state, layout, "intake", _cli(
+        "intake", "--host", host, "--port", str(ports.intake)),
+        _app_env(layout, {"ONETOUCH_INTAKE_SECRET": keys["intake"],
+                          "ONETOUCH_CASE_STORE_URL": layout.store_url()}))
+    _wait_http("the Prefect server", f"{urls['api']}/health", server, 180)
+    echo(f"Prefect server up ({clock.lap('server_s')} s)")
+    _wait_http("the sandbox", f"{urls['sandbox']}/clock", sandbox, 60,
+               {"Authorization": f"Bearer {keys['sandbox']}"})
+    _wait_http("the intake", f"{urls['intake']}/health", intake, 60)
+    echo(f"sandbox and intake up ({clock.lap('sandbox_intake_s')} s)")
+
+
+def _deploy_and_work(state: dict[str, Any], layout: Layout, keys: dict[str, str],
+                     echo: Echo, clock: _Clock) -> None:
+    """Configuration, deployments, then the worker once it polls the pool."""
+    urls, env = layout.urls(), prefect_env(layout)
+    with api_url(urls["api"]):
+        configure(urls["sandbox"], layout.store_url(), keys["sandbox"])
+    echo(f"work pool, Variables and Secret blocks set ({clock.lap('configure_s')} s)")
+    deploy(env, layout.state_dir / "logs" / "deploy.log")
+    echo(f"deployed prefect.yaml ({clock.lap('deploy_s')} s)")
+    since = time.time()
+    worker = _spawn(state, layout, "worker", [
+        sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
+        "--name", WORKER], env)
+    _wait_worker(urls["api"], worker, since)
+    echo(f"worker polling pool {POOL!r} ({clock.lap('worker_s')} s)")
+
+
+def _notes(layout: Layout, where: dict[str, str]) -> dict[str, str]:
+    prefect_db = (os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL")
+                  or os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL"))
+    return {"prefect_db": safe_url(prefect_db) if prefect_db
+            else f"SQLite in {layout.home().resolve()}",
+            "case_store": safe_url(layout.store_url()), "intake_secret": where["intake"],
+            "sandbox_key": where["sandbox"], "logs": str(layout.state_dir.resolve() / "logs")}
+
+
+def _status(state: dict[str, Any], state_dir: Path, already: bool) -> Status:
+    return Status(state_dir, state["urls"], state["notes"],
+                  {name: p["pid"] for name, p in state["processes"].items()},
+                  state.get("timings", {}), already)
+
+
+def _running(layout: Layout, echo: Echo) -> Status | None:
+    """The recorded stack when all of it runs; a partial one is stopped first."""
+    state = read_state(layout.state_dir)
+    if state is None:
+        return None
+    dead = _dead(state)
+    if not dead:
+        return _status(state, layout.state_dir, already=True)
+    if len(dead) == len(state["processes"]):
+        echo("the recorded stack is no longer running")
+    else:
+        echo(f"stack partly down ({', '.join(dead)} not running): stopping the rest")
+    down(layout.state_dir, echo)
+    return None
+
+
+def up(layout: Layout | None = None, echo: Echo = print, sandbox_key: str | None = None
+       ) -> Status:
+    """Start the whole stack detached, deploy, wait until the worker polls; or report it up."""
+    layout = layout or Layout()
+    if running := _running(layout, echo):
+        return running
+    _check_ports(layout)
+    _check_databases(layout.store_url())
+    (layout.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    layout.home().mkdir(parents=True, exist_ok=True)
+    intake, intake_at = _secret(layout.state_dir, "ONETOUCH_INTAKE_SECRET", "intake.secret")
+    if sandbox_key is None:
+        sandbox_key, sandbox_at = _secret(layout.state_dir, "ONETOUCH_SANDBOX_API_KEY",
+                                          "sandbox.key")
+    else:
+        sandbox_at = "given"
+    keys, clock = {"intake": intake, "sandbox": sandbox_key}, _Clock()
+    state = {"started_at": _now(), "urls": layout.urls(), "processes": {},
+             "notes": _notes(layout, {"intake": intake_at, "sandbox": sandbox_at})}
+    try:
+        _start_services(state, layout, keys, echo, clock)
+        _deploy_and_work(state, layout, keys, echo, clock)
+    except BaseException:
+        echo("stopping what started")
+        down(layout.state_dir, echo)
+        raise
+    clock.total()
+    state["timings"] = clock.timings
+    _save(layout.state_dir, state)
+    return _status(state, layout.state_dir, already=False)
