@@ -119,9 +119,8 @@ def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict
     for incident_id in opened:
         announce_escalation(incident_escalation_id(incident_id))
         start_approval_wait(incident_escalation_id(incident_id))
-    with deps.guard("payments"):
+    with deps.guard("payments"), deps.guard("notifications"):
         fixed = fix_findings(plan, now)
-    with deps.guard("notifications"):
         for driver_id, done in sorted(fixed.items()):
             notify_driver(driver_id, [f.action for f in done], [f.item for f in done],
                           detection_reference(now))

@@ -62,6 +62,11 @@ def parse(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
-        shown = ", ".join(fields[:10]) or "<root>"
-        raise InvalidResponse(f"invalid {model.__name__} from the platform: {shown}") from None
+        raise invalid(model, exc) from None
+
+
+def invalid(model: type[BaseModel], exc: ValidationError) -> InvalidResponse:
+    """The error for platform data that is not a valid model: the fields, never the values."""
+    fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
+    shown = ", ".join(fields[:10]) or "<root>"
+    return InvalidResponse(f"invalid {model.__name__} from the platform: {shown}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Literal, overload
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
-from integrations.actions import parse
+from integrations.actions import M, invalid
 from integrations.errors import InvalidResponse
 from integrations.platform import BaseClient, path
 from onetouch.models import Deposit, Earning, Entity, Incentive, Offer, UtcDatetime
@@ -58,9 +58,31 @@ class ExportsClient(BaseClient):
     def _stream(
         self, model: type[Entity], entity: str, since: datetime, until: datetime
     ) -> Iterator[Entity]:
-        items = self._http.stream_ndjson(path("exports", entity), {"since": since, "until": until})
-        for item in items:
-            yield parse(model, item)
+        url = path("exports", entity)
+        lines = self._http.stream_lines(url, {"since": since, "until": until})
+        return read_ndjson(model, lines, f"GET {url}")
+
+
+def read_ndjson(model: type[M], lines: Iterable[str | bytes], source: str) -> Iterator[M]:
+    """One model a line of NDJSON (blank lines skipped), validated straight from the JSON text;
+    errors name the source, the line and the fields, never values."""
+    validate = model.model_validate_json
+    for number, line in enumerate(lines, start=1):
+        try:
+            yield validate(line)
+        except ValidationError as exc:
+            if line.strip():
+                raise _line_error(model, exc, source, number) from None
+
+
+def _line_error(model: type[M], exc: ValidationError, source: str, number: int
+                ) -> InvalidResponse:
+    first = exc.errors(include_url=False)[0]
+    if first["type"] == "json_invalid":
+        return InvalidResponse(f"{source}: line {number} is not JSON")
+    if first["type"] == "model_type" and not first["loc"]:
+        return InvalidResponse(f"{source}: line {number} is not a JSON object")
+    return invalid(model, exc)
 
 
 class ClockClient(BaseClient):

@@ -133,11 +133,16 @@ class PlatformHttp:
 
     def stream_ndjson(self, path: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
         """Every object of an NDJSON answer; only opening the stream is retried."""
+        for number, line in enumerate(self.stream_lines(path, params), start=1):
+            if line.strip():
+                yield _ndjson_object(line, path, number)
+
+    def stream_lines(self, path: str, params: Params | None = None) -> Iterator[bytes]:
+        """Every line of a streamed answer (bytes, without the newline), blank ones included;
+        only opening the stream is retried."""
         response = self._send("GET", path, params=params, stream=True)
         try:
-            for number, line in enumerate(_lines(response, path), start=1):
-                if line.strip():
-                    yield _ndjson_object(line, path, number)
+            yield from _lines(response, path)
         finally:
             response.close()
 
@@ -237,17 +242,24 @@ def _page(page: Any, path: str) -> tuple[list[dict[str, Any]], str | None]:
     return page["items"], cursor or None
 
 
-def _lines(response: httpx.Response, path: str) -> Iterator[str]:
-    """The lines of a streamed answer, with transport failures as typed errors."""
+def _lines(response: httpx.Response, path: str) -> Iterator[bytes]:
+    """The lines of a streamed answer, split on newlines as the chunks arrive (cheaper than
+    decoding the text first), with transport failures as typed errors."""
+    rest = b""
     try:
-        yield from response.iter_lines()
+        for chunk in response.iter_bytes():
+            lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
     except httpx.TimeoutException as exc:
         raise Timeout(f"GET {path}: timed out while streaming") from exc
     except httpx.TransportError as exc:
         raise ConnectionFailed(f"GET {path}: connection lost while streaming") from exc
 
 
-def _ndjson_object(line: str, path: str, number: int) -> dict[str, Any]:
+def _ndjson_object(line: bytes, path: str, number: int) -> dict[str, Any]:
     """One NDJSON line parsed as an object."""
     try:
         data = json.loads(line)

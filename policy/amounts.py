@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,29 +50,55 @@ def pay_posts_by(offer: Offer, policy: PolicyConfig) -> datetime | None:
     """When delivery pay is due to post, or None for an undelivered offer."""
     if offer.delivered_at is None:
         return None
-    return offer.delivered_at + timedelta(minutes=policy.pay_grace_minutes)
+    return offer.delivered_at + _minutes(policy.pay_grace_minutes)
+
+
+@lru_cache(maxsize=64)
+def _minutes(minutes: int) -> timedelta:
+    """A policy's minutes as a timedelta, made once (detection asks millions of times)."""
+    return timedelta(minutes=minutes)
+
+
+class Due(NamedTuple):
+    """What a delivery's pay rule decided, before it is put in words for the driver."""
+
+    outcome: str  # "owed", "settled", or the reply item's type when nothing is owed
+    cents: int = 0  # owed when "owed"; for "settled", what was quoted (base or tip)
+    at: datetime | None = None  # when pay posts ("pay_pending")
+    minutes: int | None = None  # the wait (wait time)
+
+
+def delivery_pay_due(offer: Offer, kind: str, paid: Paid, now: datetime, policy: PolicyConfig
+                     ) -> Due:
+    """Base or tip owed on a delivered offer, after the pay grace (the rule, without words)."""
+    posts_by = pay_posts_by(offer, policy)
+    if posts_by is None:
+        return Due("not_delivered")
+    if now < posts_by:
+        return Due("pay_pending", at=posts_by)
+    quoted = offer.base_pay_cents if kind == "base" else offer.customer_tip_cents
+    if kind == "tip" and quoted == 0:
+        return Due("no_tip")
+    shortfall = quoted - paid.total_cents
+    if shortfall > 0:
+        return Due("owed", shortfall)
+    return Due("settled", quoted)
 
 
 def assess_delivery_pay(
     offer: Offer, kind: str, paid: Paid, now: datetime, policy: PolicyConfig
 ) -> Assessment:
     """Base or tip owed on a delivered offer, after the pay grace."""
-    posts_by = pay_posts_by(offer, policy)
-    if posts_by is None:
-        return Assessment(item=ReplyItem(type="not_delivered", subject_id=offer.id, kind=kind))
-    if now < posts_by:
-        return Assessment(item=ReplyItem(
-            type="pay_pending", subject_id=offer.id, kind=kind, at=posts_by))
-    quoted = offer.base_pay_cents if kind == "base" else offer.customer_tip_cents
-    if kind == "tip" and quoted == 0:
-        return Assessment(item=ReplyItem(type="no_tip", subject_id=offer.id, kind=kind))
-    shortfall = quoted - paid.total_cents
-    if shortfall > 0:
+    due = delivery_pay_due(offer, kind, paid, now, policy)
+    if due.outcome == "owed":
         return Assessment(
-            item=ReplyItem(type="paid", subject_id=offer.id, kind=kind, amount_cents=shortfall),
-            action=_pay(offer.driver_id, offer.id, kind, shortfall),
+            item=ReplyItem(type="paid", subject_id=offer.id, kind=kind, amount_cents=due.cents),
+            action=_pay(offer.driver_id, offer.id, kind, due.cents),
         )
-    return _settled(offer.id, kind, paid, amount=quoted)
+    if due.outcome == "settled":
+        return _settled(offer.id, kind, paid, amount=due.cents)
+    return Assessment(item=ReplyItem(type=due.outcome, subject_id=offer.id, kind=kind,
+                                     at=due.at))
 
 
 def wait_minutes(offer: Offer) -> int | None:
@@ -88,28 +116,43 @@ def wait_pay_cents(minutes: int, policy: PolicyConfig) -> int:
     return min(extra, policy.wait_cap_cents)
 
 
+def wait_time_due(offer: Offer, paid: Paid, now: datetime, policy: PolicyConfig) -> Due:
+    """Wait-time pay owed for a long wait at the store, once the delivery's pay grace is over
+    (the rule, without words)."""
+    minutes = wait_minutes(offer)
+    if minutes is None:
+        return Due("no_wait_record")
+    posts_by = pay_posts_by(offer, policy)
+    if posts_by is not None and now < posts_by and paid.count == 0:
+        return Due("pay_pending", at=posts_by, minutes=minutes)
+    owed = wait_pay_cents(minutes, policy)
+    if owed == 0:
+        return Due("wait_below_threshold", minutes=minutes)
+    if paid.count:
+        return Due("settled", minutes=minutes)
+    return Due("owed", owed, minutes=minutes)
+
+
 def assess_wait_time(offer: Offer, paid: Paid, now: datetime, policy: PolicyConfig
                      ) -> Assessment:
     """Wait-time pay owed for a long wait at the store, once the delivery's pay grace is over."""
-    minutes = wait_minutes(offer)
-    if minutes is None:
-        return Assessment(item=ReplyItem(type="no_wait_record", subject_id=offer.id))
-    posts_by = pay_posts_by(offer, policy)
-    if posts_by is not None and now < posts_by and paid.count == 0:
-        return Assessment(item=ReplyItem(
-            type="pay_pending", subject_id=offer.id, kind="wait_time", at=posts_by))
-    owed = wait_pay_cents(minutes, policy)
-    if owed == 0:
-        return Assessment(item=ReplyItem(
-            type="wait_below_threshold", subject_id=offer.id, done=minutes,
-            required=policy.wait_free_minutes))
-    if paid.count:
+    due = wait_time_due(offer, paid, now, policy)
+    if due.outcome == "owed":
+        return Assessment(
+            item=ReplyItem(type="paid", subject_id=offer.id, kind="wait_time",
+                           amount_cents=due.cents, done=due.minutes),
+            action=_pay(offer.driver_id, offer.id, "wait_time", due.cents),
+        )
+    if due.outcome == "settled":
         return _settled(offer.id, "wait_time", paid)
-    return Assessment(
-        item=ReplyItem(type="paid", subject_id=offer.id, kind="wait_time", amount_cents=owed,
-                       done=minutes),
-        action=_pay(offer.driver_id, offer.id, "wait_time", owed),
-    )
+    if due.outcome == "pay_pending":
+        return Assessment(item=ReplyItem(
+            type="pay_pending", subject_id=offer.id, kind="wait_time", at=due.at))
+    if due.outcome == "wait_below_threshold":
+        return Assessment(item=ReplyItem(
+            type="wait_below_threshold", subject_id=offer.id, done=due.minutes,
+            required=policy.wait_free_minutes))
+    return Assessment(item=ReplyItem(type=due.outcome, subject_id=offer.id))
 
 
 def assess_cancellation(

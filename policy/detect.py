@@ -15,6 +15,8 @@ from policy.amounts import (
     assess_incentive,
     assess_wait_time,
     counts_toward,
+    delivery_pay_due,
+    wait_time_due,
 )
 from policy.case import Frozen, RemediationAction, ReplyItem
 from policy.config import PolicyConfig
@@ -80,6 +82,7 @@ class Reconciler:
         for incentive in self.incentives:
             self._by_zone[incentive.zone].append(
                 (incentive, frozenset(incentive.enrolled_driver_ids)))
+        self._everything = self.scope.everything
         self._paid: dict[PaidKey, Paid] = {}
         self._progress: Counter[tuple[str, str]] = Counter()
         self._cancelled: list[Offer] = []
@@ -105,9 +108,9 @@ class Reconciler:
         self.offers_read += 1
         if offer.reissued_from:
             self._reissued.add(offer.reissued_from)
-        if offer.delivered_at is not None:
+        if offer.delivered_at is not None and offer.zone in self._by_zone:
             self._count_progress(offer)
-        if not self.scope.covers(offer):
+        if not (self._everything or self.scope.covers(offer)):
             return
         if offer.status == "delivered" and self.since <= offer.delivered_at <= self.now:
             self._assess_delivery(offer)
@@ -123,12 +126,19 @@ class Reconciler:
         return self._paid.get((driver_id, subject_id, kind), NOTHING_PAID)
 
     def _assess_delivery(self, offer: Offer) -> None:
+        """Base, tip and wait time: the rules decide for every offer; only what is owed is put
+        in words (most offers are paid in full, and words cost more than the decision)."""
+        now, policy, paid_for = self.now, self.policy, self._paid.get
         for kind in DELIVERY_KINDS:
-            paid = self._paid_for(offer.driver_id, offer.id, kind)
+            paid = paid_for((offer.driver_id, offer.id, kind), NOTHING_PAID)
             if kind == "wait_time":
-                verdict = assess_wait_time(offer, paid, self.now, self.policy)
+                if wait_time_due(offer, paid, now, policy).outcome != "owed":
+                    continue
+                verdict = assess_wait_time(offer, paid, now, policy)
             else:
-                verdict = assess_delivery_pay(offer, kind, paid, self.now, self.policy)
+                if delivery_pay_due(offer, kind, paid, now, policy).outcome != "owed":
+                    continue
+                verdict = assess_delivery_pay(offer, kind, paid, now, policy)
             cause = f"zone={offer.zone}" if kind == "base" else f"store={offer.store_id}"
             self._keep(_finding(kind, cause, verdict))
 

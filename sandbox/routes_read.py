@@ -21,7 +21,7 @@ from onetouch.models import (
 from .db import ENTITY_TABLES, Database, enrollments
 from .deps import Cursor, DbDep, Limit, json_text
 from .errors import ApiError
-from .paging import equal_to, export_lines, page_json, time_range
+from .paging import equal_to, export_lines, page_json, time_range, unindexed
 from .store import get_clock, get_entity_json
 
 router = APIRouter()
@@ -227,7 +227,7 @@ def export(
     if entity not in EXPORT_TIME:
         raise ApiError(404, "not_found", f"no export for {entity!r}; one of {sorted(EXPORT_TIME)}")
     table = T[entity]
-    where = time_range(table.c[EXPORT_TIME[entity]], since, until)
+    where = time_range(unindexed(table.c[EXPORT_TIME[entity]]), since, until)
     return StreamingResponse(
         export_lines(db.reader, table, where), media_type="application/x-ndjson"
     )

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from integrations import (
     Action,
     Conflict,
+    InvalidResponse,
     NotFound,
     OutgoingNotification,
     PayAdjustment,
@@ -309,3 +310,30 @@ def test_sandbox_admin_routes(make_platform, script, reply, samples):
     assert handler.json_body(0)["now"] == "2026-11-20T00:00:00Z"
     assert handler.json_body(1) == {"now": "2026-11-21T00:00:00Z"}
     assert handler.json_body(2) == faults
+
+
+def test_export_stream_splits_lines_across_chunks(make_platform, script, samples):
+    line = httpx.Response(200, json=samples["offers"]).content
+    body = b"\n".join([line, b"", line + b"\r", line])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        chunks = [body[i:i + 7] for i in range(0, len(body), 7)]
+        return httpx.Response(200, content=iter(chunks))
+
+    got = list(make_platform(script(answer)).exports.stream("offers", SINCE, UNTIL))
+    assert got == [Offer.model_validate(samples["offers"])] * 3
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [(b"not json", "line 2 is not JSON"), (b"[1, 2]", "line 2 is not a JSON object"),
+     (b'{"id": 5}', "invalid Offer from the platform: accepted_at, ")],
+)
+def test_export_stream_names_the_bad_line_never_its_values(
+    make_platform, script, reply, samples, line, message
+):
+    good = httpx.Response(200, json=samples["offers"]).text
+    handler = script(reply(200, text=f"{good}\n{line.decode()}\n"))
+    with pytest.raises(InvalidResponse, match=message) as caught:
+        list(make_platform(handler).exports.stream("offers", SINCE, UNTIL))
+    assert "5" not in str(caught.value).split(":")[-1]

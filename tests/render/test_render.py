@@ -91,3 +91,22 @@ def test_acknowledgement_names_when_to_expect_an_answer(queue, hours):
                      queue=queue, answer_within_hours=1 if queue == "trust-safety" else 24)
     _, body = render_reply(plan, "case-1", "UTC")
     assert hours in body
+
+
+def test_incident_escalation_lists_actions_that_move_no_money_of_a_kind():
+    escalation = {
+        "id": "esc-inc-deposit-failure-bank-timeout-202611201800", "queue": "pay-review",
+        "case_id": "inc-deposit-failure-bank-timeout-202611201800", "driver_id": "",
+        "due_at": "2026-11-21T18:00:00Z", "reasons": ["above the blast-radius limits"],
+        "recommended_actions": [
+            {"type": "deposit_retry", "subject_id": "dep-1", "driver_id": "drv-1"},
+            {"type": "offer_reissue", "subject_id": "off-2", "driver_id": "drv-2"},
+            {"type": "pay_adjustment", "kind": "base", "subject_id": "off-3",
+             "amount_cents": 450, "driver_id": "drv-3"}]}
+    body = render("agents/escalation.md.j2", {"escalation": escalation})
+    assert "- deposit_retry  dep-1 (drv-1)" in body
+    assert "- offer_reissue  off-2 (drv-2)" in body
+    assert "- pay_adjustment base off-3 (drv-3) $4.50" in body
+    form = render("agents/approval_form.md.j2", {"escalation": escalation})
+    assert "| deposit_retry |  | dep-1 |  |" in form
+    assert "| pay_adjustment | base | off-3 | $4.50 |" in form

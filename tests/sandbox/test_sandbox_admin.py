@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from onetouch.models import ENTITY_MODELS
+from onetouch.models import ENTITY_MODELS, World
 from sandbox import WorldFileError, create_app, read_world_file
+from sandbox.store import ENTITY_NAMES, bulk_load, entity_row, row_columns
 
 
 def _normalized(world: dict[str, Any]) -> dict[str, Any]:
@@ -93,3 +94,30 @@ def test_state_persists_in_the_file(tmp_path: Path, world_data: dict) -> None:
     first.put("/admin/world", json=world_data)
     again = TestClient(create_app(tmp_path / "keep.db"))
     assert again.get("/admin/state").json() == first.get("/admin/state").json()
+
+
+def test_bulk_load_gives_the_state_and_exports_of_an_ordinary_load(
+    tmp_path: Path, world: World
+) -> None:
+    ordinary = TestClient(create_app(tmp_path / "ordinary.db"))
+    assert ordinary.put("/admin/world", json=world.model_dump(mode="json")).status_code == 200
+    ordinary.post("/notifications", headers={"Idempotency-Key": "left-over"}, json={
+        "driver_id": "drv-1001", "channel": "push", "locale": "en", "subject": "s", "body": "b"})
+    bulk_app = create_app(tmp_path / "bulk.db")
+    rows = {name: [tuple(entity_row(name, m)[c] for c in row_columns(name))
+                   for m in getattr(world, name)] for name in ENTITY_NAMES}
+    pairs = [(i.id, d) for i in world.incentives for d in i.enrolled_driver_ids]
+    TestClient(bulk_app).put("/admin/world", json=world.model_dump(mode="json"))
+    TestClient(bulk_app).post("/notifications", headers={"Idempotency-Key": "left-over"}, json={
+        "driver_id": "drv-1001", "channel": "push", "locale": "en", "subject": "s", "body": "b"})
+    counts = bulk_load(bulk_app.state.db, world.now, rows, pairs, chunk=3)
+    assert counts == {name: len(getattr(world, name)) for name in ENTITY_NAMES}
+    ordinary.put("/admin/world", json=world.model_dump(mode="json"))
+    bulk = TestClient(bulk_app)
+    assert bulk.get("/admin/state").json() == ordinary.get("/admin/state").json()
+    for path in ("/exports/offers", "/exports/earnings", "/exports/incentives",
+                 "/exports/deposits", "/incentives?driver_id=drv-1001", "/clock"):
+        assert bulk.get(path).text == ordinary.get(path).text, path
+    replay = bulk.post("/notifications", headers={"Idempotency-Key": "left-over"}, json={
+        "driver_id": "drv-1001", "channel": "push", "locale": "en", "subject": "x", "body": "y"})
+    assert replay.status_code == 201  # idempotency keys forgotten, as by a world load
