@@ -20,7 +20,7 @@ from onetouch.render import render, render_reply, timezone_for_zone
 from policy.approval import final_reply_items
 from policy.case import RemediationAction, ReplyItem, ReplyPlan
 from policy.config import PolicyConfig
-from policy.detect import Finding, Reconciler, Scope
+from policy.detect import Finding, Reconciler, Scope, detection_since
 from policy.incidents import DetectionPlan, plan_detection
 
 READ_PAST_NOW = timedelta(seconds=1)
@@ -30,7 +30,7 @@ READ_PAST_NOW = timedelta(seconds=1)
 def reconcile(now: datetime, policy: PolicyConfig, scope: Scope) -> list[Finding]:
     """Stream the window's exports through the amount rules: every shortfall found."""
     exports = deps.platform().exports
-    since, until = now - timedelta(hours=policy.detection_window_hours), now + READ_PAST_NOW
+    since, until = detection_since(now, policy), now + READ_PAST_NOW
     reconciler = Reconciler(now, policy, exports.stream("incentives", since, until), scope)
     for earning in exports.stream("earnings", since, until):
         reconciler.add_earning(earning)
@@ -77,7 +77,7 @@ def detection_reference(now: datetime) -> str:
 
 @task(cache_policy=NONE, task_run_name="notify {driver_id}")
 def notify_driver(driver_id: str, done: list[RemediationAction], items: list[ReplyItem],
-                  reference: str, actor: str = "detection") -> str:
+                  reference: str, at: datetime, actor: str = "detection") -> str:
     """One push to the driver listing what was fixed (once for the same fixes), then record it."""
     platform = deps.platform()
     driver = platform.drivers.get(driver_id)
@@ -92,7 +92,7 @@ def notify_driver(driver_id: str, done: list[RemediationAction], items: list[Rep
         platform.notifications.send(message, idempotency_key=key)
     except Conflict:
         get_run_logger().info("push for %s was already sent", driver_id)
-    deps.case_store().mark_remediated(done, deps.platform_now(), actor)
+    deps.case_store().mark_remediated(done, at, actor)
     return key
 
 
@@ -123,7 +123,7 @@ def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict
         fixed = fix_findings(plan, now)
         for driver_id, done in sorted(fixed.items()):
             notify_driver(driver_id, [f.action for f in done], [f.item for f in done],
-                          detection_reference(now))
+                          detection_reference(now), now)
     publish_report(plan, len(findings), now)
     return {"findings": len(findings), "incidents": [i.summary() for i in plan.incidents]}
 
@@ -131,12 +131,13 @@ def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict
 def finish_incident(incident_id: str, verdict: str, done: tuple[RemediationAction, ...],
                     agent: str) -> None:
     """An agent's decision on a held incident carried out: each driver told, the incident closed."""
+    now = deps.platform_now()
     by_driver: dict[str, list[RemediationAction]] = defaultdict(list)
     for action in done:
         by_driver[action.driver_id].append(action)
     with deps.guard("notifications"):
         for driver_id, actions in sorted(by_driver.items()):
             notify_driver(driver_id, actions, list(final_reply_items("approve", tuple(actions))),
-                          incident_id, agent)
+                          incident_id, now, agent)
     status = "remediated" if verdict == "approve" else "rejected"
-    deps.case_store().close_incident(incident_id, status, deps.platform_now(), agent)
+    deps.case_store().close_incident(incident_id, status, now, agent)

@@ -69,13 +69,18 @@ def cancellation_cause(offer: Offer) -> str:
     return f"zone={offer.zone}/reason={offer.cancel_reason or offer.cancelled_by}"
 
 
+def detection_since(now: datetime, policy: PolicyConfig) -> datetime:
+    """The start of the window a detection run at `now` looks at."""
+    return now - timedelta(hours=policy.detection_window_hours)
+
+
 class Reconciler:
     """Feed earnings, then offers, then finish with orders and deposits; findings come out."""
 
     def __init__(self, now: datetime, policy: PolicyConfig, incentives: Iterable[Incentive],
                  scope: Scope | None = None) -> None:
         self.now, self.policy, self.scope = now, policy, scope or Scope()
-        self.since = now - timedelta(hours=policy.detection_window_hours)
+        self.since = detection_since(now, policy)
         self.incentives = [i for i in incentives if self.since <= i.ends_at <= now
                            and self.scope.store_id is None and self.scope.zone in (None, i.zone)]
         self._by_zone: dict[str, list[tuple[Incentive, frozenset[str]]]] = defaultdict(list)

@@ -34,13 +34,12 @@ class IncidentRecords:
 
         A run racing another one over the same findings retries and finds them stored.
         """
-        for attempt in range(RACE_RETRIES):
+        for _ in range(RACE_RETRIES - 1):
             try:
                 return self._record_detection(plan, at, approval_hours)
             except IntegrityError:
-                if attempt == RACE_RETRIES - 1:
-                    raise
-        return []
+                continue
+        return self._record_detection(plan, at, approval_hours)
 
     def _record_detection(self, plan: DetectionPlan, at: datetime, approval_hours: int
                           ) -> list[str]:
