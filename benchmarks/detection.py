@@ -93,18 +93,14 @@ def sandbox_process(db: Path, log: Path) -> Iterator[str]:
 
 
 def _wait_until_answering(url: str, proc: subprocess.Popen) -> None:
-    import httpx
+    from onetouch.waiting import wait_until_answering
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the sandbox process stopped while starting")
-        try:
-            httpx.get(f"{url}/clock", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise TimeoutError("the sandbox did not answer")
+    waited = wait_until_answering(f"{url}/clock", 60, interval=0.05,
+                                  alive=lambda: proc.poll() is None)
+    if waited == "stopped":
+        raise RuntimeError("the sandbox process stopped while starting")
+    if waited == "timeout":
+        raise TimeoutError("the sandbox did not answer")
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from onetouch.settings import PROJECT_ROOT
+from onetouch.waiting import is_ok, wait_until_answering
 
 POOL = "onetouch"
 WORKER = "onetouch-local"
@@ -302,18 +303,14 @@ def log_tail(record: dict[str, Any], lines: int = 30) -> str:
 
 def _wait_http(name: str, url: str, record: dict[str, Any], timeout: float,
                headers: dict[str, str] | None = None) -> None:
-    """Poll a health URL until it answers 200; fail early if the process exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(record["pid"], record["started"]):
-            raise StackError(f"{name} exited while starting:\n{log_tail(record)}")
-        try:
-            if httpx.get(url, headers=headers, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise StackError(f"{name} did not answer {url} within {timeout:.0f} s:\n{log_tail(record)}")
+    """Wait until a health URL answers 200; fail early if the process exits."""
+    waited = wait_until_answering(url, timeout, headers=headers, accept=is_ok,
+                                  alive=lambda: _alive(record["pid"], record["started"]))
+    if waited == "stopped":
+        raise StackError(f"{name} exited while starting:\n{log_tail(record)}")
+    if waited == "timeout":
+        raise StackError(f"{name} did not answer {url} within {timeout:.0f} s:\n"
+                         f"{log_tail(record)}")
 
 
 def _drain() -> None:

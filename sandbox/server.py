@@ -5,15 +5,14 @@ from __future__ import annotations
 import socket
 import tempfile
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
 
-import httpx
 import uvicorn
 from pydantic import ValidationError
 
 from onetouch.models import World
+from onetouch.waiting import wait_until_answering
 
 from .app import create_app
 from .db import Database
@@ -103,18 +102,15 @@ class SandboxServer:
         return self
 
     def _wait_until_answering(self, timeout: float) -> None:
-        """Poll the server until it answers any HTTP status."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._thread is None or not self._thread.is_alive():
-                raise RuntimeError("the sandbox server stopped while starting")
-            try:
-                httpx.get(f"{self.url}/clock", timeout=1.0)
-                return
-            except httpx.TransportError:
-                time.sleep(0.02)
-        self.stop()
-        raise TimeoutError(f"the sandbox server did not answer within {timeout} s")
+        """Wait until the server answers any HTTP status."""
+        waited = wait_until_answering(
+            f"{self.url}/clock", timeout, interval=0.02,
+            alive=lambda: self._thread is not None and self._thread.is_alive())
+        if waited == "stopped":
+            raise RuntimeError("the sandbox server stopped while starting")
+        if waited == "timeout":
+            self.stop()
+            raise TimeoutError(f"the sandbox server did not answer within {timeout} s")
 
     def stop(self) -> None:
         """Shut the server down and wait for its thread."""

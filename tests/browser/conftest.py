@@ -7,14 +7,14 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from onetouch.waiting import is_ok, wait_until_answering
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -58,12 +58,5 @@ def prefect_server(tmp_path_factory):
 
 
 def _wait_healthy(api: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("the Prefect server did not start")
+    if wait_until_answering(f"{api}/health", timeout, accept=is_ok, interval=0.5) != "answered":
+        raise RuntimeError("the Prefect server did not start")
