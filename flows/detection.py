@@ -7,16 +7,19 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 
-from flows import deps
+from flows import deps, events
 from flows.agent_queues import announce_escalation, start_approval_wait
+from flows.pay_review import watch_automatic_pay
+from flows.payments_safety import admission_markdown, admission_summary, admit_findings
 from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification, PlatformError
 from onetouch.casestore.incidents import incident_escalation_id
 from onetouch.render import render, render_reply, timezone_for_zone
+from onetouch.settings import get_settings
 from policy.approval import final_reply_items
 from policy.case import RemediationAction, ReplyItem, ReplyPlan
 from policy.config import PolicyConfig
@@ -56,19 +59,49 @@ def plan_and_record(findings: list[Finding], now: datetime, policy: PolicyConfig
     return plan, opened
 
 
-def fix_findings(plan: DetectionPlan, now: datetime) -> dict[str, list[Finding]]:
-    """Carry out every finding not held, each under its key; what was fixed, by driver."""
-    incident_of = plan.incident_of()
-    fixed: dict[str, list[Finding]] = defaultdict(list)
+def lane_width() -> int:
+    """Parallel lanes for remediation: the platform slots, less one left for contacts."""
+    limits = get_settings().platform_limits
+    slots = min(limits.get("payments", 2), limits.get("notifications", 2))
+    return max(1, slots - 1)
+
+
+def lanes(plan: DetectionPlan, width: int) -> list[list[tuple[str, list[Finding]]]]:
+    """The findings to fix now, by driver, dealt round-robin into `width` lanes."""
+    by_driver: dict[str, list[Finding]] = defaultdict(list)
     for finding in plan.fix_now:
+        by_driver[finding.action.driver_id].append(finding)
+    drivers = sorted(by_driver.items())
+    return [lane for lane in (drivers[n::width] for n in range(width)) if lane]
+
+
+@task(cache_policy=NONE, task_run_name="remediate drivers from {lane[0][0]}")
+def remediate_lane(lane: list[tuple[str, list[Finding]]], incident_of: dict[str, str],
+                   now: datetime) -> dict[str, list[Finding]]:
+    """Fix each driver's findings and push once (the flow holds the lane's platform slots)."""
+    fixed: dict[str, list[Finding]] = {}
+    for driver_id, findings in lane:
+        done = _fix_driver(findings, incident_of, now)
+        if done:
+            notify_driver.fn(driver_id, [f.action for f in done], [f.item for f in done],
+                             detection_reference(now), now)
+            fixed[driver_id] = done
+    return fixed
+
+
+def _fix_driver(findings: list[Finding], incident_of: dict[str, str], now: datetime
+                ) -> list[Finding]:
+    """Carry out one driver's findings, each under its key; what the platform took."""
+    done = []
+    for finding in findings:
         reference = incident_of.get(finding.key) or detection_reference(now)
         try:
-            done = carry_out(finding.action, reference, "proactive")
+            action = carry_out(finding.action, reference, "proactive", as_task=False)
         except PlatformError as exc:
             get_run_logger().warning("could not fix %s yet: %s", finding.key, exc)
             continue
-        fixed[finding.action.driver_id].append(finding.model_copy(update={"action": done}))
-    return fixed
+        done.append(finding.model_copy(update={"action": action}))
+    return done
 
 
 def detection_reference(now: datetime) -> str:
@@ -97,11 +130,12 @@ def notify_driver(driver_id: str, done: list[RemediationAction], items: list[Rep
 
 
 @task(cache_policy=NONE)
-def publish_report(plan: DetectionPlan, findings: int, now: datetime) -> None:
+def publish_report(plan: DetectionPlan, findings: int, now: datetime, payments: str = ""
+                   ) -> None:
     """The run as Prefect artifacts: a readable summary and a table of incidents."""
     summary = render("agents/detection.md.j2", {
         "now": now, "findings": findings, "incidents": [i.summary() for i in plan.incidents],
-        "fixed": len(plan.fix_now), "held": len(plan.held)})
+        "fixed": len(plan.fix_now), "held": len(plan.held)}) + payments
     create_markdown_artifact(key="detection-summary", markdown=summary,
                              description="What the last detection run found and fixed")
     rows = [{k: v for k, v in i.summary().items() if k != "subjects"} | {
@@ -116,16 +150,22 @@ def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict
     now, policy = deps.platform_now(), deps.policy()
     findings = reconcile(now, policy, Scope(zone=zone, store_id=store_id))
     plan, opened = plan_and_record(findings, now, policy)
+    events.detection_recorded(plan, opened)
     for incident_id in opened:
         announce_escalation(incident_escalation_id(incident_id))
         start_approval_wait(incident_escalation_id(incident_id))
-    with deps.guard("payments"), deps.guard("notifications"):
-        fixed = fix_findings(plan, now)
-        for driver_id, done in sorted(fixed.items()):
-            notify_driver(driver_id, [f.action for f in done], [f.item for f in done],
-                          detection_reference(now), now)
-    publish_report(plan, len(findings), now)
-    return {"findings": len(findings), "incidents": [i.summary() for i in plan.incidents]}
+    plan, admission = admit_findings(plan, now, policy, detection_reference(now))
+    width = lane_width()
+    with deps.guard("payments", width), deps.guard("notifications", width):
+        futures = remediate_lane.map(lanes(plan, width), unmapped(plan.incident_of()),
+                                     unmapped(now))
+        fixed = {driver: done for future in futures for driver, done in future.result().items()}
+    paid = [f.action for done in fixed.values() for f in done]
+    events.incidents_remediated(plan, paid)
+    watch_automatic_pay(paid, now, detection_reference(now))
+    publish_report(plan, len(findings), now, admission_markdown(admission))
+    return {"findings": len(findings), "incidents": [i.summary() for i in plan.incidents],
+            **admission_summary(admission)}
 
 
 def finish_incident(incident_id: str, verdict: str, done: tuple[RemediationAction, ...],
@@ -141,3 +181,4 @@ def finish_incident(incident_id: str, verdict: str, done: tuple[RemediationActio
                           incident_id, now, agent)
     status = "remediated" if verdict == "approve" else "rejected"
     deps.case_store().close_incident(incident_id, status, now, agent)
+    events.incident_closed(incident_id, status, done, agent)

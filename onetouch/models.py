@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+)
+from pydantic_core import CoreSchema, core_schema
 
 
-def _require_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("time must carry a timezone (ISO-8601 with Z)")
-    return value.astimezone(UTC)
+class _UtcOnly:
+    """Times are UTC (offset 0), checked inside pydantic-core: no Python call per field."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> CoreSchema:
+        return core_schema.datetime_schema(tz_constraint=0)
 
 
 def format_utc(value: datetime) -> str:
@@ -22,7 +33,7 @@ def format_utc(value: datetime) -> str:
 
 UtcDatetime = Annotated[
     datetime,
-    AfterValidator(_require_utc),
+    _UtcOnly,
     PlainSerializer(format_utc, return_type=str, when_used="json"),
 ]
 Cents = Annotated[int, Field(strict=True)]
@@ -150,14 +161,26 @@ class Notification(Entity):
     idempotency_key: str | None = None
 
 
+def _printable(value: str) -> str:
+    """A sender's id printed in replies and logs: no control, format or line-break characters."""
+    if not value.isprintable():
+        raise ValueError("must be printable: no control, format or line-break characters")
+    return value
+
+
+Printable = AfterValidator(_printable)
+# Times the policy can count back and forward from: a contact's, and a world file's (on load).
+TIME_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+
+
 class Contact(Entity):
-    id: Annotated[str, Field(min_length=1, max_length=200)]
-    driver_id: Annotated[str, Field(min_length=1, max_length=200)]
+    id: Annotated[str, Field(min_length=1, max_length=200), Printable]
+    driver_id: Annotated[str, Field(min_length=1, max_length=200), Printable]
     channel: ContactChannel
-    received_at: UtcDatetime
+    received_at: Annotated[UtcDatetime, Field(ge=TIME_RANGE[0], lt=TIME_RANGE[1])]
     text: Annotated[str, Field(max_length=10_000)] = ""
-    offer_id: str | None = None
-    category: str | None = None
+    offer_id: Annotated[str, Field(max_length=200), Printable] | None = None
+    category: Annotated[str, Field(max_length=200), Printable] | None = None
 
 
 class World(Entity):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import httpx
@@ -16,6 +17,7 @@ from integrations import (
     OutgoingNotification,
     PayAdjustment,
 )
+from integrations.exports import read_ndjson
 from onetouch.models import (
     Deposit,
     Driver,
@@ -337,3 +339,20 @@ def test_export_stream_names_the_bad_line_never_its_values(
     with pytest.raises(InvalidResponse, match=message) as caught:
         list(make_platform(handler).exports.stream("offers", SINCE, UNTIL))
     assert "5" not in str(caught.value).split(":")[-1]
+
+
+@pytest.mark.parametrize(("bad", "number"), [(0, 1), (2, 3), (4, 5)])
+@pytest.mark.parametrize("batch", [1, 2, 2000])
+def test_batched_ndjson_names_the_bad_line_past_blank_ones(samples, batch, bad, number):
+    good = json.dumps(samples["offers"])
+    lines = [good, good, "", good, good]
+    lines.insert(bad, f"{good},{good}" if bad == 2 else '{"id": 5}')
+    with pytest.raises(InvalidResponse, match=rf"line {number}\b"):
+        list(read_ndjson(Offer, lines, "file"))
+
+
+def test_batched_ndjson_keeps_every_model_in_order(samples):
+    offers = [samples["offers"] | {"id": f"o-{n}"} for n in range(7)]
+    lines = [json.dumps(o).encode() for o in offers]
+    got = list(read_ndjson(Offer, [*lines[:3], b"  ", *lines[3:]], "file", batch=2))
+    assert [o.id for o in got] == [f"o-{n}" for n in range(7)]
