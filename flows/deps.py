@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from contextlib import AbstractContextManager, nullcontext
+import os
+import pickle
+import sys
+from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 from pydantic import SecretStr
 
 from integrations import Platform, PlatformError
+from integrations.dry_run import dry_run_platform
 from onetouch.casestore import CaseStore
+from onetouch.casestore.dry_run import DryRunLog
 from onetouch.models import utc_now
-from onetouch.settings import Settings, get_settings
+from onetouch.settings import PROJECT_ROOT, Settings, get_settings
+from policy.breaker import KillSwitch
 from policy.config import PolicyConfig, load_policy
+
+if TYPE_CHECKING:
+    from understanding.intent import IntentModel
 
 _platforms: dict[int, tuple[Settings, Platform]] = {}
 
@@ -31,6 +43,8 @@ def platform() -> Platform:
     held = _platforms.get(id(settings))
     if held is None or held[0] is not settings:
         client = Platform.from_settings(with_secrets(settings))
+        if settings.dry_run:  # actions recorded in the case store, never sent
+            client = dry_run_platform(client, DryRunLog(case_store().engine))
         held = _platforms[id(settings)] = (settings, client)
     return held[1]
 
@@ -72,14 +86,14 @@ def platform_now() -> datetime:
 LIMIT_PREFIX = "onetouch-platform-"
 
 
-def guard(system: str) -> AbstractContextManager[object]:
-    """A slot of the platform system's global concurrency limit, created from settings if new."""
+def guard(system: str, slots: int = 1) -> AbstractContextManager[object]:
+    """Slots of the platform system's global concurrency limit, created from settings if new."""
     limit = get_settings().platform_limits.get(system)
     if limit is None:
         return nullcontext()
     name = f"{LIMIT_PREFIX}{system}"
     ensure_limit(PREFECT_API_URL.value() or "ephemeral", name, limit)
-    return concurrency(name, occupy=1, strict=True)
+    return concurrency(name, occupy=min(slots, limit), strict=True)
 
 
 @lru_cache(maxsize=32)
@@ -89,8 +103,9 @@ def ensure_limit(api: str, name: str, limit: int) -> None:
         try:
             client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
-            client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(name=name, limit=limit))
+            with suppress(ObjectAlreadyExists):  # another run created it first
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=limit))
 
 
 POLICY_VARIABLE = "onetouch-policy"
@@ -107,3 +122,58 @@ def policy() -> PolicyConfig:
     if isinstance(overrides, str):
         overrides = json.loads(overrides)
     return PolicyConfig.model_validate(overrides)
+
+
+PAUSED_VARIABLE = "onetouch-payments-paused"
+
+
+def payments_switch() -> KillSwitch:
+    """The operator's kill switch, read from its Prefect Variable (unreadable means paused)."""
+    return KillSwitch.from_value(Variable.get(PAUSED_VARIABLE, default=None))
+
+
+def set_payments_switch(switch: KillSwitch) -> None:
+    """Set the kill switch's Prefect Variable."""
+    Variable.set(PAUSED_VARIABLE, switch.model_dump(mode="json"), overwrite=True)
+
+
+MODEL_CACHE = PROJECT_ROOT / ".onetouch" / "cache"
+
+
+def _model_key() -> str:
+    """A digest of what the intent model is trained from: its code, its messages, sklearn."""
+    import sklearn
+
+    import understanding
+    from understanding.dataset import DATA, FILES
+
+    digest = hashlib.sha256(f"{sys.version}|{sklearn.__version__}".encode())
+    code = Path(understanding.__file__).parent
+    for path in [*sorted(code.glob("*.py")), *(DATA / name for name in FILES)]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def intent_model() -> IntentModel:
+    """The intent model, trained once per version of its inputs and then read from a file.
+
+    Each deployed flow run is a new process: training there cost 3-6 s of CPU per contact,
+    reading the file about 0.1 s. The file is this project's own, written atomically.
+    """
+    from understanding.dataset import load_messages
+    from understanding.intent import IntentModel
+
+    path = MODEL_CACHE / f"intent-{_model_key()}.pkl"
+    with suppress(OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        with path.open("rb") as file:
+            model = pickle.load(file)  # noqa: S301 - written by this function only
+        if isinstance(model, IntentModel):
+            return model
+    model = IntentModel(load_messages())
+    with suppress(OSError):
+        MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pickle.dumps(model))
+        partial.replace(path)
+    return model

@@ -9,7 +9,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 from pydantic import ValidationError
 
-from flows import deps
+from flows import deps, events
 from flows.facts import collect_facts
 from integrations import Conflict, NotFound, OutgoingNotification, PayAdjustment
 from onetouch.models import Contact, Driver
@@ -17,7 +17,6 @@ from onetouch.outcomes import ContactOutcome, SentReply
 from onetouch.render import render_reply, timezone_for_zone
 from policy.case import CaseFacts, Decision, FindingLink, RemediationAction, Understanding
 from policy.decide import decide
-from understanding import understand
 
 
 class ContactRejected(Exception):
@@ -53,7 +52,9 @@ def load_driver(contact: Contact) -> Driver:
 @task(cache_policy=NONE)
 def understand_message(contact: Contact) -> Understanding:
     """What the driver is asking about, from the text and the app's hint."""
-    return understand(contact)
+    from understanding import understand  # scikit-learn: 1.3 s to import, only needed here
+
+    return understand(contact, deps.intent_model())
 
 
 @task(cache_policy=NONE)
@@ -101,11 +102,17 @@ def retry_deposit(action: RemediationAction, reference: str) -> RemediationActio
 ACTION_TASKS = {"offer_reissue": reissue_offer, "deposit_retry": retry_deposit}
 
 
-def carry_out(action: RemediationAction, reference: str, source: str) -> RemediationAction:
-    """Run one remediation as its own task."""
+def carry_out(action: RemediationAction, reference: str, source: str, *, as_task: bool = True
+              ) -> RemediationAction:
+    """Run one remediation (as its own task unless the caller's task stands for a batch), and
+    emit its event once the platform took it."""
     if action.type == "pay_adjustment":
-        return pay_adjustment(action, reference, source)
-    return ACTION_TASKS[action.type](action, reference)
+        done = (pay_adjustment if as_task else pay_adjustment.fn)(action, reference, source)
+    else:
+        run = ACTION_TASKS[action.type]
+        done = (run if as_task else run.fn)(action, reference)
+    events.remediated(done, reference, source)
+    return done
 
 
 @task(cache_policy=NONE)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     intake_secret: SecretStr = SecretStr("")
     intake_max_skew_s: int = Field(default=300, ge=1)
     intake_sweep_after_s: int = Field(default=120, ge=0)
+    pay_review_hourly_threshold_cents: int = Field(default=50_000, ge=1)
+    # Decide and record everything, pay and send nothing (docs/payments-safety.md)
+    dry_run: bool = False
 
 
 @lru_cache(maxsize=1)

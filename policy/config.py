@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,15 @@ class PolicyConfig(BaseModel):
     incident_min_findings: int = Field(default=3, ge=2)
     incident_total_limit_cents: int = Field(default=200_000, ge=0)
     incident_driver_limit: int = Field(default=100, ge=1)
+    # The money circuit breaker (policy/breaker.py): automatic pay in any hour, all of it and
+    # per detector ("contact" is the contact path); a detector not named gets the default.
+    breaker_hourly_cap_cents: int = Field(default=1_000_000, ge=0)
+    breaker_detector_cap_cents: int = Field(default=500_000, ge=0)
+    breaker_detector_caps_cents: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict)
+
+    def __hash__(self) -> int:  # the caps' dict would make the frozen model unhashable
+        return hash(self.model_dump_json())
 
 
 def load_policy(path: Path | None) -> PolicyConfig:

@@ -8,11 +8,14 @@ from sqlalchemy import insert
 
 from onetouch.casestore.tables import audit_log
 from onetouch.models import format_utc
+from onetouch.settings import get_settings
 
 
 def audit(conn, at: datetime, actor: str, action: str, case_id: str | None,
            escalation_id: str | None, amount: int | None, details: dict,
            note: str | None = None) -> None:
+    if get_settings().dry_run:  # a dry run's records say so (docs/payments-safety.md)
+        details = {**details, "dry_run": True}
     conn.execute(insert(audit_log).values(
         at=at, actor=actor, action=action, case_id=case_id, escalation_id=escalation_id,
         amount_cents=amount, details=details, note=note))

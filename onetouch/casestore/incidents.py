@@ -118,10 +118,10 @@ class IncidentRecords:
                     findings.c.key == key, findings.c.status != "remediated").values(
                     status="remediated", remediated_at=at)).rowcount
                 if changed:
-                    incident_id = conn.execute(select(findings.c.incident_id).where(
-                        findings.c.key == key)).scalar_one()
-                    audit(conn, at, actor, f"proactive_{action.type}", incident_id, None,
-                          action.amount_cents, action_view(action))
+                    found = conn.execute(select(findings.c.incident_id, findings.c.detector)
+                                         .where(findings.c.key == key)).one()
+                    audit(conn, at, actor, f"proactive_{action.type}", found.incident_id, None,
+                          action.amount_cents, {**action_view(action), "detector": found.detector})
 
     def close_incident(self, incident_id: str, status: str, at: datetime, actor: str) -> None:
         """An approved incident carried out, or a rejected one closed, with its findings."""

@@ -1,4 +1,5 @@
-"""The case store's tables: contacts, cases, escalations, incidents, findings, the audit log."""
+"""The case store's tables: contacts, cases, escalations, incidents, findings, the audit log,
+and the actions a dry run would have taken."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -112,4 +114,22 @@ findings = Table(
     Column("remediated_at", DateTime(timezone=True)),
 )
 
+# What a dry run would have sent to the platform, once per (kind, key) like the platform's
+# idempotency: the request, and the result the flow was given in place of the platform's.
+dry_run_actions = Table(
+    "dry_run_actions", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+           autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("idempotency_key", String(400), nullable=False),
+    Column("driver_id", String(200), nullable=False, index=True),
+    Column("reference", String(220)),
+    Column("request", JSON, nullable=False),
+    Column("result", JSON, nullable=False),
+    UniqueConstraint("kind", "idempotency_key", name="uq_dry_run_actions_kind_key"),
+)
+
 Index("ix_escalations_queue_status", escalations.c.queue, escalations.c.status)
+# Automatic pay and the breaker's trips in the last hour, read before each payment
+Index("ix_audit_log_action_at", audit_log.c.action, audit_log.c.at)
