@@ -21,16 +21,21 @@ Progress = Callable[[dict[str, Any]], None]
 
 
 @contextmanager
-def embedded_platform(world: World, workdir: Path) -> Iterator[Platform]:
-    """A fresh sandbox loaded with the world, and settings pointing the flows at it."""
+def embedded_platform(world: World, workdir: Path, case_store_url: str | None = None,
+                      faults: dict[str, Any] | None = None) -> Iterator[Platform]:
+    """A fresh sandbox loaded with the world (faults injected when asked), and settings pointing
+    the flows at it and at the case store (a fresh SQLite file unless a URL is given)."""
     with SandboxServer(db_path=workdir / "sandbox.db") as sandbox:
         saved = {k: os.environ.get(k) for k in ("ONETOUCH_PLATFORM_URL", "ONETOUCH_CASE_STORE_URL")}
         os.environ["ONETOUCH_PLATFORM_URL"] = sandbox.url
-        os.environ["ONETOUCH_CASE_STORE_URL"] = f"sqlite:///{workdir / 'cases.db'}"
+        store_url = case_store_url or f"sqlite:///{workdir / 'cases.db'}"
+        os.environ["ONETOUCH_CASE_STORE_URL"] = store_url
         get_settings.cache_clear()
         try:
             with Platform.from_settings() as platform:
                 platform.admin.load_world(world)
+                if faults:
+                    platform.admin.set_faults(faults)
                 yield platform
         finally:
             for key, value in saved.items():
@@ -72,6 +77,9 @@ def final_state(platform: Platform) -> dict[str, Any]:
     state = platform.admin.state()
     state["incidents"] = deps.case_store().incidents()
     state["escalations"] = deps.case_store().escalations()
+    faults = platform.admin.faults()
+    if faults["routes"]:
+        state["faults_injected"] = faults["injected"]
     return state
 
 
@@ -84,11 +92,16 @@ def run_detection() -> dict[str, Any]:
 
 def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
                state_path: Path | None = None, progress: Progress | None = None,
-               keep: Path | None = None, detect: bool = False) -> list[dict]:
-    """Replay a world (detecting defects first, when asked) and its contacts into files."""
+               keep: Path | None = None, detect: bool = False,
+               faults: dict[str, Any] | None = None, case_store_url: str | None = None,
+               dry_run: bool = False) -> list[dict]:
+    """Replay a world (detecting defects first, when asked) and its contacts into files, with
+    the sandbox's faults injected when asked; the state then says how many were. A dry run
+    pays and sends nothing: its actions are kept in the case store's `dry_run_actions`."""
     world = load_world(world_path)
     lines = read_contacts(contacts_path)
-    with _workdir(keep) as workdir, embedded_platform(world, workdir) as platform:
+    with _workdir(keep) as workdir, _dry_run(dry_run), \
+            embedded_platform(world, workdir, case_store_url, faults) as platform:
         head = [run_detection()] if detect else []
         outcomes = head + resolve_lines(platform, lines, progress)
         state = final_state(platform) if state_path else None
@@ -96,6 +109,22 @@ def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
     if state_path and state is not None:
         Path(state_path).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
     return outcomes
+
+
+@contextmanager
+def _dry_run(on: bool) -> Iterator[None]:
+    """ONETOUCH_DRY_RUN set for the run when asked, as it was afterwards."""
+    saved = os.environ.get("ONETOUCH_DRY_RUN")
+    if on:
+        os.environ["ONETOUCH_DRY_RUN"] = "true"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("ONETOUCH_DRY_RUN", None)
+        else:
+            os.environ["ONETOUCH_DRY_RUN"] = saved
+        get_settings.cache_clear()
 
 
 @contextmanager

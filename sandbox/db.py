@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from onetouch.sqllog import hide_row_values
+
 metadata = MetaData()
 
 FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -95,7 +97,9 @@ def make_engine(path: str | Path) -> Engine:
         connect_args={"timeout": 30, "check_same_thread": False},
         pool_size=10,
         max_overflow=40,
+        hide_parameters=True,  # drivers' phones and emails never in SQL logs or errors
     )
+    hide_row_values()  # nor in the rows logged at DEBUG (onetouch/sqllog.py)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:

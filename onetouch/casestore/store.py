@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, insert, inspect, select, text, update
+from sqlalchemy import create_engine, event, insert, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +18,7 @@ from onetouch.casestore.intake import IntakeRecords
 from onetouch.casestore.tables import audit_log, cases, contacts, escalations
 from onetouch.models import Contact, utc_now
 from onetouch.outcomes import ContactOutcome
+from onetouch.sqllog import hide_row_values
 from policy.case import escalation_id_for
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -32,7 +33,13 @@ class CaseStore(IncidentRecords, IntakeRecords):
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
+        # SQL logs and database errors never show the values (a contact's text may hold a
+        # phone number or bank account the driver typed): onetouch/sqllog.py
+        self.engine: Engine = create_engine(url, connect_args=_connect_args(url),
+                                            hide_parameters=True)
+        hide_row_values()
+        if url.startswith("sqlite"):
+            _write_lock_up_front(self.engine)
         self.migrate()
 
     def migrate(self) -> None:
@@ -191,6 +198,20 @@ def _adopt_legacy_version(conn) -> None:
         conn.execute(text(f"CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL "
                           f"PRIMARY KEY)"))
         conn.execute(text(f"INSERT INTO {VERSION_TABLE} VALUES (:v)"), {"v": revision})
+
+
+def _write_lock_up_front(engine: Engine) -> None:
+    """SQLite transactions take the write lock when they begin (BEGIN IMMEDIATE), so two runs
+    that read then write wait for each other instead of failing with "database is locked"."""
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _connect_args(url: str) -> dict:
