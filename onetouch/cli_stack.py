@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from onetouch.stack import DEFAULT_STATE_DIR, Layout, Ports, StackError, Status
+from onetouch.stack_workers import DEFAULT_WORKER_LIMIT
 
 DATA = Path(__file__).parent / "data"
 EXAMPLE_CONTACT = "c-1"
@@ -66,6 +67,7 @@ def _panel(status: Status) -> None:
             ("intake", f"{urls['intake']}  (signing secret: "
                        f"{secret if secret.startswith('$') else _shown(secret)})"),
             ("Prefect db", notes["prefect_db"]), ("case store", notes["case_store"]),
+            ("workers", notes.get("workers", "1")),
             ("logs", _shown(notes["logs"]))]
     lines = [f"{name:<12} {value}" for name, value in rows]
     title = ("onetouch: already up" if status.already
@@ -87,12 +89,19 @@ def up(
     prefect_home: Annotated[Path | None, typer.Option(
         envvar="ONETOUCH_STACK_PREFECT_HOME", show_default=False,
         help="PREFECT_HOME of the server [default: .onetouch/prefect]")] = None,
+    workers: Annotated[int, typer.Option(
+        envvar="ONETOUCH_STACK_WORKERS", min=1,
+        help="process workers on the pool, each its own process and name")] = 1,
+    worker_limit: Annotated[int, typer.Option(
+        envvar="ONETOUCH_STACK_WORKER_LIMIT", min=0,
+        help="flow runs each worker runs at once (0: no limit)")] = DEFAULT_WORKER_LIMIT,
 ) -> None:
-    """Start the local stack (Prefect server and UI, worker, sandbox, intake), deploy, show URLs."""
+    """Start the local stack (Prefect server + UI, workers, sandbox, intake), deploy, show URLs."""
     from onetouch import stack
 
     layout = Layout(state_dir=state_dir, prefect_home=prefect_home,
-                    ports=Ports(prefect_port, sandbox_port, intake_port))
+                    ports=Ports(prefect_port, sandbox_port, intake_port),
+                    workers=workers, worker_limit=worker_limit or None)
     try:
         status = stack.up(layout, echo=lambda line: typer.echo(line, err=True))
     except StackError as exc:

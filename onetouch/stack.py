@@ -1,34 +1,37 @@
-"""The local stack as detached processes: Prefect server, sandbox, intake, deployments, a worker."""
+"""The local stack as detached processes: Prefect server, sandbox, intake, deployments, workers."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from onetouch.settings import PROJECT_ROOT
+from onetouch.stack_procs import alive, log_tail, start_time, stop_process
+from onetouch.stack_workers import (
+    DEFAULT_WORKER_LIMIT,
+    POLLING,
+    POOL,
+    WorkerError,
+    ensure_pool,
+    start_workers,
+)
 from onetouch.waiting import is_ok, wait_until_answering
 
-POOL = "onetouch"
-WORKER = "onetouch-local"
 BASE_DIR = PROJECT_ROOT / ".onetouch"
 DEFAULT_STATE_DIR = BASE_DIR / "stack"
 DEMO_PREFECT_HOME = PROJECT_ROOT / ".prefect"
 STATE_FILE = "stack.json"
-DEMO_TUNING = {"PREFECT_WORKER_QUERY_SECONDS": "2"}
 DROPPED_ENV = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE")
 Echo = Callable[[str], None]
 
@@ -48,14 +51,21 @@ class Ports:
 
 @dataclass(frozen=True)
 class Layout:
-    """What `up` starts and where: folders, ports, the case store, extra Prefect settings."""
+    """What `up` starts and where: folders, ports, the case store, workers, Prefect settings.
+
+    `workers` process workers poll the pool, each running at most `worker_limit` flow runs
+    at once (None: no limit); `tuning` is the Prefect settings of the server and workers
+    (the stack's own polling by default).
+    """
 
     state_dir: Path = DEFAULT_STATE_DIR
     ports: Ports = field(default_factory=Ports)
     prefect_home: Path | None = None
     case_store_url: str | None = None
     host: str = "127.0.0.1"
-    tuning: dict[str, str] = field(default_factory=lambda: dict(DEMO_TUNING))
+    tuning: dict[str, str] = field(default_factory=lambda: dict(POLLING))
+    workers: int = 1
+    worker_limit: int | None = DEFAULT_WORKER_LIMIT
 
     def base(self) -> Path:
         """The folder for the Prefect home and the case store when they are not given."""
@@ -92,80 +102,11 @@ class Status:
     pids: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
     already: bool = False
+    workers: list[str] = field(default_factory=list)
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _stat(pid: int) -> list[str] | None:
-    """State, ppid, pgrp, … of /proc/PID/stat (the fields after the command name)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _start_time(pid: int) -> int | None:
-    fields = _stat(pid)
-    return int(fields[19]) if fields else None
-
-
-def _alive(pid: int, started: int | None) -> bool:
-    """The process is running and is the one recorded (not a reused pid)."""
-    fields = _stat(pid)
-    return bool(fields) and fields[0] != "Z" and (started is None or int(fields[19]) == started)
-
-
-def _family(pid: int) -> list[tuple[int, int]]:
-    """The process, its group and its descendants, each with its start time."""
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and fields[0] != "Z":
-            table[int(entry.name)] = (int(fields[1]), int(fields[2]), int(fields[19]))
-    members, grew = {p for p, (_, group, _) in table.items() if group == pid} | {pid}, True
-    while grew:
-        more = {p for p, (parent, _, _) in table.items() if parent in members} - members
-        members, grew = members | more, bool(more)
-    return [(p, table[p][2]) for p in sorted(members) if p in table]
-
-
-def _signal(family: list[tuple[int, int]], sig: signal.Signals) -> None:
-    for pid, started in family:
-        if _alive(pid, started):
-            with suppress(ProcessLookupError):
-                os.kill(pid, sig)
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit of a process this one started (a no-op for others)."""
-    with suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _wait_gone(family: list[tuple[int, int]], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while True:
-        for pid, _ in family:
-            _reap(pid)
-        if not any(_alive(pid, started) for pid, started in family):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-
-
-def stop_process(record: dict[str, Any], timeout: float = 20) -> bool:
-    """SIGTERM a recorded process with its group and children, SIGKILL after the timeout."""
-    if not _alive(record["pid"], record.get("started")):
-        _reap(record["pid"])
-        return False
-    family = _family(record["pid"])
-    _signal(family, signal.SIGTERM)
-    if not _wait_gone(family, timeout):
-        _signal(_family(record["pid"]) + family, signal.SIGKILL)
-        _wait_gone(family, 10)
-    return True
 
 
 def _state_file(state_dir: Path) -> Path:
@@ -185,12 +126,12 @@ def _save(state_dir: Path, state: dict[str, Any]) -> None:
 
 
 def _dead(state: dict[str, Any]) -> list[str]:
-    return [name for name, p in state["processes"].items() if not _alive(p["pid"], p["started"])]
+    return [name for name, p in state["processes"].items() if not alive(p["pid"], p["started"])]
 
 
 def down(state_dir: Path = DEFAULT_STATE_DIR, echo: Echo = print, timeout: float = 20
          ) -> list[str]:
-    """Stop every recorded process, the worker first; the names of those that were running."""
+    """Stop every recorded process, the workers first; the names of those that were running."""
     state = read_state(state_dir)
     if state is None:
         echo(f"nothing to stop: no {_state_file(state_dir)}")
@@ -215,6 +156,18 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_ports(host: str = "127.0.0.1") -> Ports:
+    """Three distinct ports nothing listens on now."""
+    socks = [socket.socket() for _ in range(3)]
+    try:
+        for sock in socks:
+            sock.bind((host, 0))
+        return Ports(*(sock.getsockname()[1] for sock in socks))
+    finally:
+        for sock in socks:
+            sock.close()
 
 
 def _check_ports(layout: Layout) -> None:
@@ -286,26 +239,17 @@ def _spawn(state: dict[str, Any], layout: Layout, name: str, args: list[str],
         process = subprocess.Popen(args, env=env, cwd=PROJECT_ROOT, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    start_new_session=True)
-    record = {"pid": process.pid, "started": _start_time(process.pid), "log": str(log)}
+    record = {"pid": process.pid, "started": start_time(process.pid), "log": str(log)}
     state["processes"][name] = record
     _save(layout.state_dir, state)
     return record
-
-
-def log_tail(record: dict[str, Any], lines: int = 30) -> str:
-    """The end of a process's log."""
-    try:
-        text = Path(record["log"]).read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 def _wait_http(name: str, url: str, record: dict[str, Any], timeout: float,
                headers: dict[str, str] | None = None) -> None:
     """Wait until a health URL answers 200; fail early if the process exits."""
     waited = wait_until_answering(url, timeout, headers=headers, accept=is_ok,
-                                  alive=lambda: _alive(record["pid"], record["started"]))
+                                  alive=lambda: alive(record["pid"], record["started"]))
     if waited == "stopped":
         raise StackError(f"{name} exited while starting:\n{log_tail(record)}")
     if waited == "timeout":
@@ -340,29 +284,14 @@ def api_url(api: str) -> Iterator[None]:
             os.environ["PREFECT_API_URL"] = saved
 
 
-def _ensure_pool() -> None:
-    """The process work pool, as `prefect work-pool create --type process` makes it."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectNotFound
-    from prefect.workers.process import ProcessWorker
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_work_pool(POOL)
-        except ObjectNotFound:
-            template = ProcessWorker.get_default_base_job_template()
-            client.create_work_pool(WorkPoolCreate(name=POOL, type="process",
-                                                   base_job_template=template))
-
-
 def configure(platform_url: str, case_store_url: str, platform_key: str,
-              notify_urls: str = "{}") -> None:
-    """The work pool, the Variables the deployments read, the Secret blocks the flows load."""
+              notify_urls: str = "{}", pool_limit: int | None = None) -> None:
+    """The work pool (at most `pool_limit` runs at once), the Variables the deployments read,
+    the Secret blocks the flows load."""
     from prefect.blocks.system import Secret
     from prefect.variables import Variable
 
-    _ensure_pool()
+    ensure_pool(pool_limit)
     Variable.set("onetouch_platform_url", platform_url, overwrite=True)
     Variable.set("onetouch_case_store_url", case_store_url, overwrite=True)
     Variable.set("onetouch_repo_dir", str(PROJECT_ROOT), overwrite=True)
@@ -378,25 +307,6 @@ def deploy(env: dict[str, str], log: Path) -> None:
                               stdin=subprocess.DEVNULL, timeout=180)
     if done.returncode != 0:
         raise StackError(f"prefect deploy failed:\n{log_tail({'log': log}, 40)}")
-
-
-def _worker_online(api: str, since: float) -> bool:
-    response = httpx.post(f"{api}/work_pools/{POOL}/workers/filter", json={}, timeout=5)
-    beats = [w.get("last_heartbeat_time") for w in response.json()
-             if w["name"] == WORKER and w.get("status") == "ONLINE"]
-    return any(b and datetime.fromisoformat(b).timestamp() >= since - 1 for b in beats)
-
-
-def _wait_worker(api: str, record: dict[str, Any], since: float, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(record["pid"], record["started"]):
-            raise StackError(f"the worker exited while starting:\n{log_tail(record)}")
-        if _worker_online(api, since):
-            return
-        time.sleep(0.3)
-    raise StackError(f"the worker did not come online within {timeout:.0f} s:\n"
-                     f"{log_tail(record)}")
 
 
 class _Clock:
@@ -445,19 +355,22 @@ def _start_services(state: dict[str, Any], layout: Layout, keys: dict[str, str],
 
 def _deploy_and_work(state: dict[str, Any], layout: Layout, keys: dict[str, str],
                      echo: Echo, clock: _Clock) -> None:
-    """Configuration, deployments, then the worker once it polls the pool."""
+    """Configuration, deployments, then the workers once each polls the pool."""
     urls, env = layout.urls(), prefect_env(layout)
     with api_url(urls["api"]):
-        configure(urls["sandbox"], layout.store_url(), keys["sandbox"])
+        configure(urls["sandbox"], layout.store_url(), keys["sandbox"],
+                  pool_limit=layout.worker_limit and layout.workers * layout.worker_limit)
     echo(f"work pool, Variables and Secret blocks set ({clock.lap('configure_s')} s)")
     deploy(env, layout.state_dir / "logs" / "deploy.log")
     echo(f"deployed prefect.yaml ({clock.lap('deploy_s')} s)")
-    since = time.time()
-    worker = _spawn(state, layout, "worker", [
-        sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL,
-        "--name", WORKER], env)
-    _wait_worker(urls["api"], worker, since)
-    echo(f"worker polling pool {POOL!r} ({clock.lap('worker_s')} s)")
+    try:
+        names = start_workers(urls["api"], layout.workers, layout.worker_limit,
+                              lambda name, args: _spawn(state, layout, name, args, env))
+    except WorkerError as exc:
+        raise StackError(str(exc)) from None
+    state["workers"] = names
+    echo(f"{len(names)} worker{'s' * (len(names) > 1)} polling pool {POOL!r} "
+         f"({clock.lap('worker_s')} s)")
 
 
 def _notes(layout: Layout, where: dict[str, str]) -> dict[str, str]:
@@ -466,13 +379,15 @@ def _notes(layout: Layout, where: dict[str, str]) -> dict[str, str]:
     return {"prefect_db": safe_url(prefect_db) if prefect_db
             else f"SQLite in {layout.home().resolve()}",
             "case_store": safe_url(layout.store_url()), "intake_secret": where["intake"],
-            "sandbox_key": where["sandbox"], "logs": str(layout.state_dir.resolve() / "logs")}
+            "sandbox_key": where["sandbox"], "logs": str(layout.state_dir.resolve() / "logs"),
+            "workers": f"{layout.workers} on pool {POOL!r}, each running at most "
+                       f"{layout.worker_limit or 'any number of'} flow runs at once"}
 
 
 def _status(state: dict[str, Any], state_dir: Path, already: bool) -> Status:
     return Status(state_dir, state["urls"], state["notes"],
                   {name: p["pid"] for name, p in state["processes"].items()},
-                  state.get("timings", {}), already)
+                  state.get("timings", {}), already, state.get("workers", []))
 
 
 def _running(layout: Layout, echo: Echo) -> Status | None:
@@ -493,7 +408,7 @@ def _running(layout: Layout, echo: Echo) -> Status | None:
 
 def up(layout: Layout | None = None, echo: Echo = print, sandbox_key: str | None = None
        ) -> Status:
-    """Start the whole stack detached, deploy, wait until the worker polls; or report it up."""
+    """Start the whole stack detached, deploy, wait until the workers poll; or report it up."""
     layout = layout or Layout()
     if running := _running(layout, echo):
         return running

@@ -36,6 +36,12 @@ class IntakeRecords:
             conn.execute(update(contacts).where(contacts.c.id == contact_id).values(
                 dispatched_at=at, dispatches=contacts.c.dispatches + 1))
 
+    def contact_as_received(self, contact_id: str) -> dict[str, Any] | None:
+        """A stored contact as it was received, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(contacts.c.raw).where(contacts.c.id == contact_id)).first()
+        return None if row is None else dict(row.raw)
+
     def stranded_contacts(self, dispatched_before: datetime, limit: int = 500
                           ) -> list[dict[str, Any]]:
         """Stored contacts with no case yet, never handed on or handed on too long ago."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -14,16 +14,18 @@ import pytest
 
 from integrations import Platform
 from onetouch.settings import Settings
-from onetouch.stack import Layout, Ports, api_url, down, up
+from onetouch.stack import Layout, api_url, down, free_ports, up
+from onetouch.stack_workers import POLLING
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SANDBOX_KEY = "stack-test-key"
 CONTACTS = {json.loads(line)["id"]: json.loads(line)
             for line in (DATA / "contacts.jsonl").read_text().splitlines()}
-FAST = {"PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": "1",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
-        "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+FAST = POLLING | {"PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": "1",
+                  "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
+                  "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+POSTGRES = "postgres@127.0.0.1:5432"
 T = TypeVar("T")
 
 
@@ -61,16 +63,30 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str,
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{tail}")
 
 
-def free_ports() -> Ports:
-    """Three distinct ports nothing listens on."""
-    socks = [socket.socket() for _ in range(3)]
+def _recreate(names: tuple[str, ...], create: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(f"postgresql://{POSTGRES}/postgres", autocommit=True,
+                         connect_timeout=3) as conn:
+        for name in names:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            if create:
+                conn.execute(f"CREATE DATABASE {name}")
+
+
+@contextmanager
+def postgres_databases(*names: str) -> Iterator[dict[str, str]]:
+    """Fresh PostgreSQL databases (`user@host:port/name` each), dropped afterwards; the test
+    is skipped when no server answers."""
+    psycopg = pytest.importorskip("psycopg")
     try:
-        for sock in socks:
-            sock.bind(("127.0.0.1", 0))
-        return Ports(*(sock.getsockname()[1] for sock in socks))
+        _recreate(names, create=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at {POSTGRES}: {exc}")
+    try:
+        yield {name: f"{POSTGRES}/{name}" for name in names}
     finally:
-        for sock in socks:
-            sock.close()
+        _recreate(names, create=False)
 
 
 @pytest.fixture(scope="module")

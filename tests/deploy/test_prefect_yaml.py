@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,20 @@ from prefect.server.events.actions import JinjaTemplateAction, RunDeployment
 from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 
 from onetouch.settings import Settings
+from policy.breaker import Trip
+from policy.pay_review import threshold_alert
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = (ROOT / "prefect.yaml").read_text()
 DEPLOYMENTS = {d["name"]: d for d in yaml.safe_load(TEXT)["deployments"]}
+# The payload flows/events.py sends with onetouch.money.hourly-threshold-crossed.
+PAY_ALERT = threshold_alert(51_200, 2_500, 50_000, datetime(2026, 11, 20, 18, 10, tzinfo=UTC),
+                            "case-c-7").model_dump(mode="json")
+# The payload flows/events.py sends with onetouch.breaker.tripped.
+BREAKER_TRIP = Trip(scope="detector", detector="contact", total_cents=4_800, cap_cents=5_000,
+                    held_cents=675, window_start=datetime(2026, 11, 20, 17, 10, tzinfo=UTC),
+                    window_end=datetime(2026, 11, 20, 18, 10, tzinfo=UTC)).payload() | {
+                        "reference": "case-c-9"}
 CONTACT = json.loads((ROOT / "tests" / "data" / "contacts.jsonl").read_text().splitlines()[0])
 EXPECTED = {
     "resolve-contact": ("flows/resolve_contact.py:resolve_contact", [],
@@ -29,6 +40,10 @@ EXPECTED = {
     "check-escalation-slas": ("flows/agent_queues.py:check_escalation_slas", [300], []),
     "detect-defects": ("flows/detection.py:detect_defects", [300], ["platform.alert"]),
     "sweep-stranded-contacts": ("flows/intake_sweep.py:sweep_stranded_contacts", [120], []),
+    "alert-pay-review": ("flows/pay_review.py:alert_pay_review", [],
+                         ["onetouch.money.hourly-threshold-crossed"]),
+    "announce-breaker-tripped": ("flows/payments_safety.py:announce_breaker_tripped", [],
+                                 ["onetouch.breaker.tripped"]),
 }
 STARTED_WITH = {
     "await-agent-decision": {"escalation_id": "esc-c-21"},
@@ -38,6 +53,8 @@ SAMPLE_PAYLOADS = {
     "driver.contact.received": [(CONTACT, {"contact": CONTACT})],
     "platform.alert": [({"zone": "nashville-1"}, {"zone": "nashville-1", "store_id": None}),
                        ({"store_id": "st-4"}, {"zone": None, "store_id": "st-4"})],
+    "onetouch.money.hourly-threshold-crossed": [(PAY_ALERT, {"alert": PAY_ALERT})],
+    "onetouch.breaker.tripped": [(BREAKER_TRIP, {"trip": BREAKER_TRIP})],
 }
 SECRET_BLOCKS = {"platform_api_key_block": "onetouch-platform-api-key",
                  "queue_notify_urls_block": "onetouch-queue-notify-urls"}
