@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from onetouch.casestore import CaseStore
+from onetouch.inputs import error_field, printable
 from onetouch.intake.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -30,12 +31,17 @@ Dispatch = Callable[[dict[str, Any]], None]
 
 
 def emit_contact_event(raw: dict[str, Any]) -> None:
-    """Tell Prefect a contact arrived; the resolve-contact deployment's trigger starts its run."""
+    """Tell Prefect a stored contact arrived; the resolve-contact deployment's trigger starts
+    its run. The payload is the contact's id only: the flow reads the contact from the case
+    store, so its text (which may hold personal data) never reaches Prefect's events or runs."""
     from prefect.events import emit_event
 
+    driver = raw.get("driver_id")
     emit_event(event=CONTACT_EVENT, resource={
         "prefect.resource.id": f"onetouch.contact.{raw['id']}",
-        "prefect.resource.name": f"contact-{raw['id']}"}, payload=raw)
+        "prefect.resource.name": f"contact-{raw['id']}"}, payload={"id": raw["id"]},
+        related=[{"prefect.resource.id": f"onetouch.driver.{driver}",
+                  "prefect.resource.role": "driver"}] if isinstance(driver, str) else [])
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -45,8 +51,9 @@ def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
 
 def _field_error(exc: ValidationError) -> JSONResponse:
     first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "contact"
-    return _error(422, "invalid_contact", f"field '{field}': {first['msg']}", field=field)
+    field = error_field(first, root="contact")
+    return _error(422, "invalid_contact", f"field '{field}': {printable(first['msg'])}",
+                  field=field)
 
 
 def create_app(settings: Settings | None = None, store: CaseStore | None = None,
@@ -60,19 +67,24 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
     @app.post("/contacts", status_code=202)
     async def receive_contact(request: Request) -> JSONResponse:
         """Verify, validate, store, then hand on; 202 with the case id once it is safe."""
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return _error(413, "too_large", f"body above {MAX_BODY_BYTES} bytes")
+        body = b""
+        async for chunk in request.stream():  # never more than the limit in memory
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                return _error(413, "too_large", f"body above {MAX_BODY_BYTES} bytes")
         try:
             verify(settings.intake_secret.get_secret_value(),
                    request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER),
                    body, clock(), settings.intake_max_skew_s)
         except SignatureRejected as exc:
             return _error(401, "unauthorized", str(exc))
+        parsed = parse(body)
+        if isinstance(parsed, JSONResponse):  # refused: nothing written, not even the signature
+            return parsed
         if not store.remember_signature(request.headers[SIGNATURE_HEADER].removeprefix("v1="),
                                         utc_now(), settings.intake_max_skew_s):
             return _error(401, "unauthorized", "replayed: this signed request was already used")
-        return accept(body, store, dispatch)
+        return keep(*parsed, store, dispatch)
 
     @app.get("/cases/{case_id}")
     def case(case_id: str) -> JSONResponse:
@@ -89,18 +101,26 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
     return app
 
 
-def accept(body: bytes, store: CaseStore, dispatch: Dispatch) -> JSONResponse:
-    """Parse and validate a contact, keep it, then hand it on (a lost hand-off is swept up)."""
+def parse(body: bytes) -> tuple[Contact, dict[str, Any]] | JSONResponse:
+    """The contact in a body and the body's object, or the error answer naming what is wrong."""
     try:
         raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(400, "invalid_json", f"body is not JSON: {exc}")
+    except RecursionError:
+        return _error(400, "invalid_json", "body is not JSON: nested too deeply")
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of over 4,300 digits
+        return _error(400, "invalid_json", f"body is not JSON: {printable(str(exc))}")
     if not isinstance(raw, dict):
         return _error(422, "invalid_contact", "body must be a JSON object", field="contact")
     try:
-        contact = Contact.model_validate(raw)
+        return Contact.model_validate(raw), raw
     except ValidationError as exc:
         return _field_error(exc)
+
+
+def keep(contact: Contact, raw: dict[str, Any], store: CaseStore, dispatch: Dispatch
+         ) -> JSONResponse:
+    """Store a valid contact once, then hand it on (a lost hand-off is swept up); 200 for one
+    already stored."""
     case_id = case_id_for(contact.id)
     if not store.store_contact(contact, raw):
         return JSONResponse(status_code=200, content={"case_id": case_id, "duplicate": True})

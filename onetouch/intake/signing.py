@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 TIMESTAMP_HEADER = "X-Onetouch-Timestamp"
 SIGNATURE_HEADER = "X-Onetouch-Signature"
 SCHEME = "v1"
+UNIX_TIME = re.compile(r"[1-9][0-9]{0,11}")  # seconds, ASCII digits, no sign, zeros or spaces
 
 
 class SignatureRejected(Exception):
@@ -32,11 +34,11 @@ def verify(secret: str, timestamp: str | None, given: str | None, body: bytes, n
         raise SignatureRejected("the intake has no signing secret configured")
     if not timestamp or not given:
         raise SignatureRejected(f"unsigned: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} required")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise SignatureRejected(f"{TIMESTAMP_HEADER} is not a Unix time") from None
-    if abs(now - sent_at) > max_skew_s:
+    if not UNIX_TIME.fullmatch(timestamp):  # canonical decimal only: what the MAC covers
+        raise SignatureRejected(f"{TIMESTAMP_HEADER} is not a Unix time")
+    sent_at = int(timestamp)
+    skew = abs(now - sent_at)
+    if skew > max_skew_s:
         raise SignatureRejected(f"stale: sent {int(now - sent_at)} s from now, "
                                 f"more than {max_skew_s} s")
     if not hmac.compare_digest(signature(secret, sent_at, body).encode(), given.encode()):
