@@ -7,6 +7,7 @@ from typing import Any, Literal
 from prefect import flow, get_run_logger
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.input import RunInput
+from pydantic_core import core_schema
 
 from flows import deps
 from flows.escalations import EscalationNotFound, execute_escalation, record_decision
@@ -16,11 +17,21 @@ from policy.approval import AgentDecision, ApprovalRefused
 DECISION_KEY = "agent-decision"
 
 
+class AgentName(str):
+    """Who decides, as recorded on the decision and in the audit log: at least one visible
+    character. A type rather than Field constraints, so `with_initial_data(agent="")` keeps
+    them in the form's schema and the Prefect server refuses a blank form."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.str_schema(min_length=1, max_length=120, pattern=r"\S")
+
+
 class AgentDecisionInput(RunInput):
     """The form an agent fills in on the waiting flow run."""
 
     verdict: Literal["approve", "reject"] = "approve"
-    agent: str
+    agent: AgentName
     amount_cents: int | None = None
     reason: str | None = None
 
@@ -44,7 +55,8 @@ def await_agent_decision(escalation_id: str, suspend: bool = True,
         description = render("agents/approval_form.md.j2", {"escalation": escalation})
         form = AgentDecisionInput.with_initial_data(description=description, agent="")
         answer = _wait(form, suspend, timeout_s)
-        decision = AgentDecision(**answer.model_dump(include=set(AgentDecision.model_fields)))
+        given = answer.model_dump(include=set(AgentDecision.model_fields))
+        decision = AgentDecision(**given | {"agent": given["agent"].strip()})
         try:
             if not record_decision(escalation_id, decision):
                 get_run_logger().info("%s was decided elsewhere first", escalation_id)

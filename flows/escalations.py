@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from flows import deps
+from flows import deps, events
 from flows.detection import finish_incident
 from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification
@@ -28,7 +28,10 @@ def record_decision(escalation_id: str, decision: AgentDecision) -> bool:
         raise EscalationNotFound(escalation_id)
     recommended = [_action(a, escalation) for a in escalation["recommended_actions"]]
     approved_actions(recommended, decision, escalation["requested_by"])
-    return store.decide(escalation_id, decision.verdict, decision.model_dump(mode="json"))
+    decided = store.decide(escalation_id, decision.verdict, decision.model_dump(mode="json"))
+    if decided:
+        events.escalation_decided(escalation, decision)
+    return decided
 
 
 def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationAction:
@@ -89,5 +92,6 @@ def execute_escalation(escalation_id: str) -> dict[str, Any]:
     else:
         finish_incident(escalation["case_id"], decision.verdict, done, decision.agent)
     effects = [a.outcome_view() for a in done]
-    deps.case_store().finish(escalation_id, effects, decision.agent)
+    if deps.case_store().finish(escalation_id, effects, decision.agent):
+        events.escalation_executed(escalation, decision, effects)
     return {"escalation_id": escalation_id, "status": "done", "actions": effects}

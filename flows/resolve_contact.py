@@ -8,8 +8,11 @@ from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
-from flows import deps
+from flows import deps, events
 from flows.agent_queues import announce_escalation, start_approval_wait
+from flows.contact_params import contact_as_received, is_reference, keep_contact_id_only
+from flows.pay_review import watch_automatic_pay
+from flows.payments_safety import gate_decision
 from flows.tasks import (
     ContactRejected,
     carry_out,
@@ -36,9 +39,16 @@ def _run_name() -> str:
     return f"contact-{contact.get('id', 'unknown')}" if isinstance(contact, dict) else "contact"
 
 
+@keep_contact_id_only  # Prefect keeps {"id": …} only: the text may hold personal data
 @flow(name="resolve-contact", flow_run_name=_run_name, persist_result=False)
 def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
-    """Validate, gather facts, understand, decide, remediate, reply, record."""
+    """Validate, gather facts, understand, decide, remediate, reply, record.
+
+    `contact` is the whole contact, or `{"id": …}` for one the case store keeps (the intake's
+    event, a re-run from the UI): see flows/contact_params.py.
+    """
+    if is_reference(contact):
+        contact = contact_as_received(contact["id"]) or contact  # not stored: refused below
     try:
         checked = validate_contact(contact)
     except ContactRejected as exc:
@@ -55,11 +65,13 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
         return _finish(earlier)
     understanding = understand_message(checked)
     facts = gather_facts(checked, driver, understanding)
-    decision = carry_out_all(decide_case(facts, understanding))
+    decision = carry_out_all(gate_decision(decide_case(facts, understanding), facts.now))
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
     outcome = record_outcome(_outcome(decision, checked, reply), facts.now,
                              decision.reply.answer_within_hours or 24)
+    events.case_recorded(outcome)
+    watch_automatic_pay(decision.actions, facts.now, decision.case_id)
     if outcome.outcome == "escalated":
         announce_escalation(escalation_id_for(checked.id))
         start_approval_wait(escalation_id_for(checked.id))

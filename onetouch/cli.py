@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from onetouch.cli_escalations import app as escalations_app
+from onetouch.cli_payments import app as payments_app
+from onetouch.cli_simulate import register as register_simulate_command
 from onetouch.cli_stack import register as register_stack_commands
 from onetouch.settings import PROJECT_ROOT
 
@@ -19,6 +21,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 app = typer.Typer(help="onetouch: driver support resolved in one touch.", no_args_is_help=True)
 app.add_typer(escalations_app, name="escalations")
+app.add_typer(payments_app, name="payments")
 DATA = Path(__file__).parent / "data"
 
 
@@ -36,13 +39,16 @@ def replay(
     detect: Annotated[bool, typer.Option(help="run defect detection once first")] = False,
     keep: Annotated[Path | None, typer.Option(
         help="keep the sandbox and case store databases in this folder")] = None,
+    dry_run: Annotated[bool, typer.Option(
+        help="decide and record, but pay and send nothing (kept in dry_run_actions)")] = False,
 ) -> None:
     """Run the real system over a world and contacts; write outcomes (and state)."""
     from onetouch.inputs import InputFileError
     from onetouch.replay import run_replay
 
     try:
-        outcomes = run_replay(world, contacts, out, state, keep=keep, detect=detect)
+        outcomes = run_replay(world, contacts, out, state, keep=keep, detect=detect,
+                              dry_run=dry_run)
     except InputFileError as exc:
         _fail(str(exc))
     if detect:
@@ -109,6 +115,7 @@ def demo(
 
 
 register_stack_commands(app)
+register_simulate_command(app)
 
 
 def main() -> None:

@@ -86,8 +86,11 @@ def _decide(escalation_id: str, **fields) -> None:
     from flows.escalations import EscalationNotFound, execute_escalation, record_decision
     from policy.approval import AgentDecision, ApprovalRefused
 
+    agent = fields["agent"].strip()
+    if not agent:
+        _fail("--agent needs your name: it is recorded with the decision and in the audit log")
     try:
-        decision = AgentDecision(**fields)
+        decision = AgentDecision(**fields | {"agent": agent})
         recorded = record_decision(escalation_id, decision)
     except ValidationError as exc:
         _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
@@ -102,7 +105,7 @@ def _decide(escalation_id: str, **fields) -> None:
 @app.command()
 def approve(
     escalation_id: str,
-    agent: Annotated[str, typer.Option(help="your name")],
+    agent: Annotated[str, typer.Option(help="your name, recorded with the decision")],
     amount: Annotated[int | None, typer.Option(help="changed amount in cents")] = None,  # noqa: UP007
     reason: Annotated[str | None, typer.Option(help="why")] = None,  # noqa: UP007
 ) -> None:
@@ -113,7 +116,7 @@ def approve(
 @app.command()
 def reject(
     escalation_id: str,
-    agent: Annotated[str, typer.Option(help="your name")],
+    agent: Annotated[str, typer.Option(help="your name, recorded with the decision")],
     reason: Annotated[str, typer.Option(help="why")],
 ) -> None:
     """Reject the case with a reason; the driver is told."""

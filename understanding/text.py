@@ -8,7 +8,7 @@ import unicodedata
 ID_PATTERN = re.compile(r"\b(ofr|ord|inc|dep)-([a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*)", re.I)
 ID_FIELDS = {"ofr": "offer_ids", "ord": "order_ids", "inc": "incentive_ids",
              "dep": "deposit_ids"}
-SPEAKER = re.compile(r"^\s*\[?([A-Za-zÁÉÍÓÚáéíóúñÑ ]{2,20})\]?\s*:\s*(.*)$")
+SPEAKER = re.compile(r"^\s*\[?([A-Za-zÁÉÍÓÚáéíóúñÑ][A-Za-zÁÉÍÓÚáéíóúñÑ ]{1,19})\]?\s*:\s*(.*)$")
 DRIVER_SPEAKERS = frozenset({"driver", "conductor", "repartidor", "caller", "customer",
                              "dasher", "me", "cliente", "usuario", "user", "courier"})
 AGENT_SPEAKERS = frozenset({"agent", "agente", "rep", "support", "soporte", "representative",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from datetime import datetime, timedelta
 
@@ -141,12 +142,11 @@ def test_list_shows_age_and_flags_a_breached_sla(platform, escalated):
     assert '"sla": "breached"' in shown.output
 
 
-def test_escalations_kept_by_a_replay_are_approved_from_the_cli(tmp_path, monkeypatch):
-    from onetouch.replay import run_replay
+def test_escalations_kept_by_a_replay_are_approved_from_the_cli(tmp_path, monkeypatch,
+                                                               examples_replay):
     from sandbox.server import SandboxServer
 
-    run_replay(DATA / "world.json", DATA / "contacts.jsonl", tmp_path / "o.jsonl",
-               keep=tmp_path / "run")
+    shutil.copytree(examples_replay[0] / "run", tmp_path / "run")
     with SandboxServer(db_path=tmp_path / "run" / "sandbox.db") as sandbox:
         monkeypatch.setenv("ONETOUCH_PLATFORM_URL", sandbox.url)
         monkeypatch.setenv("ONETOUCH_CASE_STORE_URL", f"sqlite:///{tmp_path / 'run' / 'cases.db'}")

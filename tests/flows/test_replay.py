@@ -31,11 +31,8 @@ def _expected(row):
 
 
 @pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    out = tmp_path_factory.mktemp("replay")
-    outcomes = run_replay(DATA / "world.json", DATA / "contacts.jsonl", out / "outcomes.jsonl",
-                          out / "state.json")
-    return out, outcomes
+def replayed(examples_replay):
+    return examples_replay
 
 
 def test_outcomes_match_the_policy_examples(replayed):
