@@ -86,26 +86,35 @@ def platform_now() -> datetime:
 LIMIT_PREFIX = "onetouch-platform-"
 
 
-def guard(system: str, slots: int = 1) -> AbstractContextManager[object]:
-    """Slots of the platform system's global concurrency limit, created from settings if new."""
+def limit_in_force(system: str) -> int | None:
+    """The platform system's global concurrency limit on the server, created from settings if
+    new; None when the settings set no limit for it."""
     limit = get_settings().platform_limits.get(system)
     if limit is None:
+        return None
+    return ensure_limit(PREFECT_API_URL.value() or "ephemeral", f"{LIMIT_PREFIX}{system}", limit)
+
+
+def guard(system: str, slots: int = 1) -> AbstractContextManager[object]:
+    """Slots of the platform system's global concurrency limit (never more than it has)."""
+    in_force = limit_in_force(system)
+    if in_force is None:
         return nullcontext()
-    name = f"{LIMIT_PREFIX}{system}"
-    ensure_limit(PREFECT_API_URL.value() or "ephemeral", name, limit)
-    return concurrency(name, occupy=min(slots, limit), strict=True)
+    return concurrency(f"{LIMIT_PREFIX}{system}", occupy=min(slots, in_force), strict=True)
 
 
 @lru_cache(maxsize=32)
-def ensure_limit(api: str, name: str, limit: int) -> None:
-    """Create the named limit once per server when it is missing (an operator may retune it)."""
+def ensure_limit(api: str, name: str, limit: int) -> int:
+    """The named limit's size on the server, created from settings when missing (an operator
+    may have retuned it, so a caller never asks for more slots than it has)."""
     with get_client(sync_client=True) as client:
         try:
-            client.read_global_concurrency_limit_by_name(name)
+            return client.read_global_concurrency_limit_by_name(name).limit
         except ObjectNotFound:
             with suppress(ObjectAlreadyExists):  # another run created it first
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=limit))
+            return client.read_global_concurrency_limit_by_name(name).limit
 
 
 POLICY_VARIABLE = "onetouch-policy"

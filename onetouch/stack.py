@@ -258,11 +258,14 @@ def _wait_http(name: str, url: str, record: dict[str, Any], timeout: float,
 
 
 def _drain() -> None:
+    """Finish what this process's Prefect services hold for the current server, so the next
+    use starts them afresh on the new one (a slot service keeps its first server's client)."""
+    from prefect.concurrency.services import ConcurrencySlotAcquisitionWithLeaseService
     from prefect.events.worker import EventsWorker
     from prefect.logging.handlers import APILogWorker
 
-    EventsWorker.drain_all(timeout=10)
-    APILogWorker.drain_all(timeout=10)
+    for service in (EventsWorker, APILogWorker, ConcurrencySlotAcquisitionWithLeaseService):
+        service.drain_all(timeout=10)
 
 
 @contextmanager

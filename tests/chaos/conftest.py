@@ -1,8 +1,264 @@
-"""The chaos tests run flows under the same session Prefect harness as tests/flows."""
+"""The chaos tests run flows under the same session Prefect harness as tests/flows; the crash and
+restart tests run a real stack instead (`chaos_stack`) and check it with the helpers below."""
 
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from onetouch.casestore.tables import audit_log, cases, contacts
+from onetouch.intake.signing import signed_headers
+from onetouch.stack import Layout, api_url, down, free_ports, up
+from onetouch.stack_burst import UNFINISHED, count_runs, paid_twice
+from onetouch.stack_restart import ensure_zombie_automations
+from policy.case import idempotency_key
+from tests.deploy.conftest import FAST, SANDBOX_KEY, postgres_databases
 from tests.flows.conftest import (  # noqa: F401
+    DATA,
     example_world,
     examples_replay,
     fast_retries,
     prefect_harness,
 )
+
+SECRET = "chaos-intake-secret"
+HEARTBEAT_S = 30  # Prefect's shortest; runs silent for 3 heartbeats are marked Crashed
+SWEEP_AFTER_S = 5
+CONTACTS = {c["id"]: c for c in map(json.loads, (DATA / "contacts.jsonl").read_text().split("\n"))
+            if c}
+EXPECTED = {e["contact_id"]: e for e in map(json.loads,
+                                            (DATA / "expected.jsonl").read_text().splitlines())}
+PAYING = sorted((i for i, e in EXPECTED.items() if e["actions"]), key=lambda i: int(i[2:]))
+SWEEP = "sweep-stranded-contacts"
+FLOWS = ["resolve-contact", SWEEP]
+
+
+@dataclass
+class ChaosStack:
+    """A running stack: its addresses, state folder, case store and crash markers."""
+
+    backend: str
+    urls: dict[str, str]
+    state_dir: Path
+    case_store_url: str
+    crash_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def sandbox(self, method: str = "GET", path: str = "/admin/state", **kwargs: Any) -> Any:
+        response = httpx.request(method, f"{self.urls['sandbox']}{path}", timeout=60,
+                                 headers={"Authorization": f"Bearer {SANDBOX_KEY}"}, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def tail(self, name: str = "worker", lines: int = 20) -> str:
+        log = self.state_dir / "logs" / f"{name}.log"
+        return f"--- {name} ---\n" + "\n".join(
+            log.read_text(errors="replace").splitlines()[-lines:])
+
+    def rows(self, query: Any) -> list[Any]:
+        engine = sa.create_engine(self.case_store_url)
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(query))
+        finally:
+            engine.dispose()
+
+
+def stack_tuning(crash_dir: Path, points: list[str]) -> dict[str, str]:
+    """Prefect and onetouch settings of the server and worker (so of every flow run)."""
+    return FAST | {"PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+                   "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_S),
+                   "ONETOUCH_INTAKE_SWEEP_AFTER_S": str(SWEEP_AFTER_S),
+                   "ONETOUCH_CRASH_POINTS": json.dumps(points),
+                   "ONETOUCH_CRASH_DIR": str(crash_dir)}
+
+
+@contextmanager
+def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: list[str]
+                ) -> Iterator[ChaosStack]:
+    """`up` on SQLite or PostgreSQL (skipped without one), no schedules, crash points armed on
+    the worker, the zombie automations set; `down` after."""
+    crash_dir = tmp / "crashes"
+    crash_dir.mkdir()
+    with pytest.MonkeyPatch.context() as env, _databases(backend, databases) as urls:
+        env.setenv("ONETOUCH_INTAKE_SECRET", SECRET)
+        env.delenv("PREFECT_API_DATABASE_CONNECTION_URL", raising=False)
+        if urls:
+            env.setenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", urls[0])
+        store = urls[1] if urls else f"sqlite:///{tmp / 'cases.db'}"
+        layout = Layout(state_dir=tmp / "stack", ports=free_ports(), prefect_home=tmp / "prefect",
+                        case_store_url=store, tuning=stack_tuning(crash_dir, points))
+        status = up(layout, echo=lambda _: None, sandbox_key=SANDBOX_KEY)
+        env.undo()
+        try:
+            with api_url(status.urls["api"]):
+                ensure_zombie_automations(HEARTBEAT_S)
+                yield ChaosStack(backend, status.urls, layout.state_dir, store, crash_dir,
+                                 status.timings)
+        finally:
+            down(layout.state_dir, echo=lambda _: None)
+    print(f"\n{backend} stack timings: {status.timings}")
+
+
+@contextmanager
+def _databases(backend: str, names: tuple[str, str]) -> Iterator[tuple[str, str] | None]:
+    if backend == "sqlite":
+        yield None
+        return
+    with postgres_databases(*names) as db:
+        yield (f"postgresql+asyncpg://{db[names[0]]}", f"postgresql+psycopg://{db[names[1]]}")
+
+
+def post_until_accepted(intake: str, contact: dict[str, Any], deadline: float) -> int:
+    """POST a contact signed anew at each try until the intake takes it (a real channel
+    retries); the number of retries."""
+    body = json.dumps(contact).encode()
+    for retries in range(10_000):
+        headers = signed_headers(SECRET, int(time.time()), body)
+        try:
+            answer = httpx.post(f"{intake}/contacts", content=body, timeout=10,
+                                headers=headers | {"Content-Type": "application/json"})
+            if answer.status_code in (200, 202):
+                return retries
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    raise AssertionError(f"the intake never accepted {contact['id']}")
+
+
+def unfinished_runs(api: str) -> int | None:
+    """resolve-contact and sweep runs not finished yet; None while the server does not answer."""
+    try:
+        return count_runs(api, FLOWS, UNFINISHED)
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+def start_sweep(api: str) -> None:
+    """One run of the sweep's deployment, now."""
+    deployment = httpx.get(f"{api}/deployments/name/{SWEEP}/{SWEEP}", timeout=30).json()
+    httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={},
+               timeout=30).raise_for_status()
+
+
+def settle(stack: ChaosStack, ids: set[str], timeout: float) -> int:
+    """Wait until every contact has an outcome and no run is left, sweeping whenever nothing
+    runs (a crashed run's contact is handed on again); the sweeps started."""
+    sweeps, idle, deadline = 0, 0, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = unfinished_runs(stack.urls["api"])
+        missing = ids - outcomes(stack).keys()
+        if busy == 0 and not missing:
+            return sweeps
+        idle = idle + 1 if busy == 0 else 0
+        if idle >= 3:
+            start_sweep(stack.urls["api"])
+            sweeps, idle = sweeps + 1, 0
+        time.sleep(2)
+    missing = sorted(ids - outcomes(stack).keys())
+    raise AssertionError(f"after {timeout:.0f} s, {len(missing)} contacts have no outcome "
+                         f"({missing}) or runs are left\n{stack.tail()}")
+
+
+def outcomes(stack: ChaosStack) -> dict[str, list[str]]:
+    """Each contact's recorded outcomes."""
+    found: dict[str, list[str]] = {}
+    for contact_id, outcome in stack.rows(sa.select(cases.c.contact_id, cases.c.outcome)):
+        found.setdefault(contact_id, []).append(outcome)
+    return found
+
+
+def sweep_restarts(stack: ChaosStack, ids: set[str]) -> int:
+    """Hand-offs beyond each contact's first (the sweep's)."""
+    rows = stack.rows(sa.select(contacts.c.id, contacts.c.dispatches))
+    return sum(max(0, n - 1) for contact_id, n in rows if contact_id in ids)
+
+
+def owed_done(state: dict[str, Any], contact_id: str) -> list[int]:
+    """How many times the platform holds each remediation the contact was owed."""
+    expected, counts = EXPECTED[contact_id], []
+    for action in expected["actions"]:
+        subject = action["subject_id"]
+        if action["type"] == "pay_adjustment":
+            key = idempotency_key(expected["driver_id"], subject, action["kind"])
+            counts.append(sum(e.get("idempotency_key") == key and
+                              e["amount_cents"] == action["amount_cents"]
+                              for e in state["earnings"]))
+        elif action["type"] == "offer_reissue":
+            counts.append(sum(o.get("reissued_from") == subject for o in state["offers"]))
+        else:
+            counts.append(sum(d["id"] == subject and d.get("retried_at") is not None
+                              for d in state["deposits"]))
+    return counts
+
+
+def audited_actions(stack: ChaosStack) -> dict[str, Counter]:
+    """Each case's remediations as its case_recorded audit entries list them."""
+    trail: dict[str, Counter] = {}
+    rows = stack.rows(sa.select(audit_log.c.case_id, audit_log.c.details).where(
+        audit_log.c.action == "case_recorded"))
+    for case_id, details in rows:
+        counter = trail.setdefault(case_id, Counter())
+        counter.update((a["type"], a["subject_id"]) for a in details["actions"])
+        counter["case_recorded"] += 1
+    return trail
+
+
+def check_contacts(stack: ChaosStack, ids: set[str]) -> dict[str, int]:
+    """Every contact: one outcome as expected, each owed remediation once, one reply, audited.
+    The duplicates and losses found (both asserted to be none)."""
+    state, found, trail = stack.sandbox(), outcomes(stack), audited_actions(stack)
+    replies = Counter(n["reference"] for n in state["notifications"])
+    duplicates = len(paid_twice(state)) + sum(
+        max(0, len(found.get(i, [])) - 1) + max(0, replies[f"case-{i}"] - 1) for i in ids) + sum(
+        max(0, n - 1) for i in ids for n in owed_done(state, i))
+    lost = sum((i not in found) + (replies[f"case-{i}"] == 0) for i in ids) + sum(
+        n == 0 for i in ids for n in owed_done(state, i))
+    assert paid_twice(state) == []
+    assert {i: found.get(i) for i in ids} == {i: [EXPECTED[i]["outcome"]] for i in ids}
+    assert {i: owed_done(state, i) for i in ids} == {
+        i: [1] * len(EXPECTED[i]["actions"]) for i in ids}, "each owed remediation once"
+    assert {i: replies[f"case-{i}"] for i in ids} == dict.fromkeys(ids, 1), "one reply each"
+    assert {i: trail.get(f"case-{i}") for i in ids} == {i: Counter(
+        {"case_recorded": 1} | Counter((a["type"], a["subject_id"])
+                                       for a in EXPECTED[i]["actions"])) for i in ids}
+    assert duplicates == 0 and lost == 0
+    return {"duplicates": duplicates, "lost": lost}
+
+
+class Sender(threading.Thread):
+    """Posts contacts one after another, each until accepted; counts the retries."""
+
+    def __init__(self, intake: str, batch: list[dict[str, Any]], gap_s: float) -> None:
+        super().__init__(daemon=True)
+        self.intake, self.batch, self.gap_s, self.retries = intake, batch, gap_s, 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for contact in self.batch:
+                self.retries += post_until_accepted(self.intake, contact,
+                                                    time.monotonic() + 180)
+                time.sleep(self.gap_s)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish()
+            self.error = exc
+
+    def finish(self) -> int:
+        """Wait until every contact was accepted; the retries it took."""
+        self.join(240)
+        if self.error is not None or self.is_alive():
+            raise AssertionError(f"the sender did not finish: {self.error!r}")
+        return self.retries

@@ -8,7 +8,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from onetouch.inputs import load_world
 from onetouch.replay import embedded_platform, run_replay
@@ -17,10 +16,9 @@ from onetouch.settings import get_settings
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def prefect_harness():
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
+@pytest.fixture(autouse=True)
+def _flows_share_one_harness(prefect_harness, fresh_platform_limits):
+    """Every flow test on the session's Prefect server, with fresh platform limits."""
 
 
 @pytest.fixture(scope="session")

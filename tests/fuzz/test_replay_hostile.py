@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from onetouch.cli import app
@@ -54,10 +53,9 @@ HOSTILE_LINES = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prefect_harness():
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
+@pytest.fixture(autouse=True)
+def _on_the_session_harness(prefect_harness):
+    """The replays run on the session's Prefect server."""
 
 
 def test_hostile_contact_lines_each_get_an_outcome_and_the_file_is_written(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from onetouch.inputs import load_world
 from onetouch.replay import embedded_platform
@@ -12,14 +11,8 @@ from tests.security.personal_data import ROOT
 DATA = ROOT / "tests" / "data"
 
 
-@pytest.fixture(scope="session")
-def prefect_harness():
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
-
-
 @pytest.fixture
-def platform(prefect_harness, tmp_path):
+def platform(prefect_harness, fresh_platform_limits, tmp_path):
     """The example world in a fresh sandbox, the flows' settings pointing at it."""
     with embedded_platform(load_world(DATA / "world.json"), tmp_path) as platform:
         yield platform

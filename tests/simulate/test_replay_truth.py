@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from onetouch.replay import run_replay
 from simulate import Size, write
@@ -15,14 +14,8 @@ from simulate.score import score
 SIZE, SEED = Size(drivers=50, stores=15, offers=700), 56  # 23 contacts, every queue
 
 
-@pytest.fixture(scope="module")
-def harness():
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
-
-
 @pytest.mark.heavy  # a simulated day through the real system: 2-4 min
-def test_a_simulated_day_replays_exactly_as_the_truth_says(harness, tmp_path):
+def test_a_simulated_day_replays_exactly_as_the_truth_says(prefect_harness, tmp_path):
     write(SEED, SIZE, tmp_path)
     truth = json.loads((tmp_path / "truth.json").read_text())
     outcomes = run_replay(tmp_path / "world.json", tmp_path / "contacts.jsonl",
