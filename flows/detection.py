@@ -13,13 +13,13 @@ from prefect.cache_policies import NONE
 
 from flows import deps, events
 from flows.agent_queues import announce_escalation, start_approval_wait
+from flows.failpoints import failpoint
 from flows.pay_review import watch_automatic_pay
 from flows.payments_safety import admission_markdown, admission_summary, admit_findings
 from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification, PlatformError
 from onetouch.casestore.incidents import incident_escalation_id
 from onetouch.render import render, render_reply, timezone_for_zone
-from onetouch.settings import get_settings
 from policy.approval import final_reply_items
 from policy.case import RemediationAction, ReplyItem, ReplyPlan
 from policy.config import PolicyConfig
@@ -61,8 +61,7 @@ def plan_and_record(findings: list[Finding], now: datetime, policy: PolicyConfig
 
 def lane_width() -> int:
     """Parallel lanes for remediation: the platform slots, less one left for contacts."""
-    limits = get_settings().platform_limits
-    slots = min(limits.get("payments", 2), limits.get("notifications", 2))
+    slots = min(deps.limit_in_force("payments") or 2, deps.limit_in_force("notifications") or 2)
     return max(1, slots - 1)
 
 
@@ -82,6 +81,7 @@ def remediate_lane(lane: list[tuple[str, list[Finding]]], incident_of: dict[str,
     fixed: dict[str, list[Finding]] = {}
     for driver_id, findings in lane:
         done = _fix_driver(findings, incident_of, now)
+        failpoint("after_lane_payment", driver_id)
         if done:
             notify_driver.fn(driver_id, [f.action for f in done], [f.item for f in done],
                              detection_reference(now), now)

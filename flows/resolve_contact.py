@@ -11,6 +11,7 @@ from prefect.runtime import flow_run
 from flows import deps, events
 from flows.agent_queues import announce_escalation, start_approval_wait
 from flows.contact_params import contact_as_received, is_reference, keep_contact_id_only
+from flows.failpoints import failpoint
 from flows.pay_review import watch_automatic_pay
 from flows.payments_safety import gate_decision
 from flows.tasks import (
@@ -66,8 +67,10 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
     understanding = understand_message(checked)
     facts = gather_facts(checked, driver, understanding)
     decision = carry_out_all(gate_decision(decide_case(facts, understanding), facts.now))
+    failpoint("after_payment", checked.id)
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
+    failpoint("after_reply", checked.id)
     outcome = record_outcome(_outcome(decision, checked, reply), facts.now,
                              decision.reply.answer_within_hours or 24)
     events.case_recorded(outcome)
@@ -83,6 +86,7 @@ def carry_out_all(decision: Decision) -> Decision:
     if not decision.actions:
         return decision
     done: list[RemediationAction] = []
+    failpoint("before_payment", decision.case_id)
     with deps.guard("payments"):
         for action in decision.actions:
             try:

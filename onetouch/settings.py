@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr
+from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FAILPOINTS = Literal["before_payment", "after_payment", "after_reply", "after_lane_payment"]
 
 
 class Settings(BaseSettings):
@@ -39,6 +41,16 @@ class Settings(BaseSettings):
     pay_review_hourly_threshold_cents: int = Field(default=50_000, ge=1)
     # Decide and record everything, pay and send nothing (docs/payments-safety.md)
     dry_run: bool = False
+    # Crash tests only: the process exits at these points, once per key (flows/failpoints.py)
+    crash_points: frozenset[FAILPOINTS] = frozenset()
+    crash_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _crash_points_need_a_dir(self) -> Settings:
+        if self.crash_points and self.crash_dir is None:
+            raise ValueError("ONETOUCH_CRASH_POINTS needs ONETOUCH_CRASH_DIR (where each "
+                             "point records that it fired)")
+        return self
 
 
 @lru_cache(maxsize=1)
