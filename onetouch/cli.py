@@ -11,6 +11,7 @@ import typer
 
 from onetouch.cli_escalations import app as escalations_app
 from onetouch.cli_payments import app as payments_app
+from onetouch.cli_report import register as register_report_command
 from onetouch.cli_simulate import register as register_simulate_command
 from onetouch.cli_stack import register as register_stack_commands
 from onetouch.settings import PROJECT_ROOT
@@ -101,21 +102,34 @@ def intake(
 
 @app.command()
 def demo(
-    world: Annotated[Path, typer.Option(help="world to load")] = DATA / "world.json",
-    contacts: Annotated[Path, typer.Option(help="contacts to resolve")] = DATA / "contacts.jsonl",
+    size: Annotated[str, typer.Option(help="the simulated day: tiny | small | city | large")
+                    ] = "small",
+    seed: Annotated[int, typer.Option(help="the simulated day's seed")] = 1,
+    out: Annotated[Path | None, typer.Option(
+        help="folder for the day, its databases and the HTML report (default .onetouch/demo)")
+    ] = None,
+    world: Annotated[Path | None, typer.Option(
+        help="run this world instead of a simulated day (with --contacts)")] = None,
+    contacts: Annotated[Path | None, typer.Option(help="contacts for --world")] = None,
+    bundled: Annotated[bool, typer.Option(
+        help="run the bundled example world and contacts instead of a simulated day")] = False,
+    ui: Annotated[bool, typer.Option(
+        help="start the Prefect server and UI first, and keep it up until Ctrl-C")] = False,
 ) -> None:
-    """Resolve the bundled contacts through Prefect and show what happened."""
-    from onetouch.demo import run_demo
+    """Simulate a day, run it like production through Prefect, and print its scorecard."""
+    from onetouch.demo import DemoOptionError, main
     from onetouch.inputs import InputFileError
 
     try:
-        run_demo(world, contacts)
-    except InputFileError as exc:
+        main(size=size, seed=seed, out=out, world=world, contacts=contacts, bundled=bundled,
+             ui=ui)
+    except (InputFileError, DemoOptionError) as exc:
         _fail(str(exc))
 
 
 register_stack_commands(app)
 register_simulate_command(app)
+register_report_command(app)
 
 
 def main() -> None:

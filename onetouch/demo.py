@@ -1,23 +1,54 @@
-"""`onetouch demo`: the bundled world's contacts resolved through Prefect, shown as a table."""
+"""`onetouch demo`: a simulated day run like production — detection, then each contact as it
+arrives, through the Prefect flows — then its scorecard, HTML report and Prefect artifacts."""
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import create_engine
 
-from onetouch.inputs import load_world, read_contacts
+from onetouch.inputs import read_contacts
 from onetouch.render import dollars
-from onetouch.replay import embedded_platform, resolve_lines
+from onetouch.replay import run_replay
+from onetouch.scorecard import Scorecard, build
+from onetouch.scorecard.render import rich_table, write_html
+from onetouch.settings import PROJECT_ROOT
+from onetouch.waiting import is_ok, wait_until_answering
+from simulate import PRESETS, Size, write
 
+SIZES = {"tiny": Size(drivers=15, stores=5, offers=200), **PRESETS}
+DEFAULT_OUT = PROJECT_ROOT / ".onetouch" / "demo"
+BUNDLED = Path(__file__).parent / "data"
 OUTCOME_STYLE = {"resolved": "green", "escalated": "yellow", "linked": "cyan", "rejected": "red"}
+UI_PORT = 4200
+
+
+class DemoOptionError(ValueError):
+    """The demo's options do not fit together."""
+
+
+@dataclass
+class DemoRun:
+    """What a demo left behind: its folder, outcomes, scorecard and HTML report."""
+
+    folder: Path
+    outcomes: list[dict[str, Any]]
+    card: Scorecard
+    html: Path
 
 
 def paid_cents(outcome: dict[str, Any]) -> int:
@@ -52,24 +83,153 @@ def summary(outcomes: list[dict[str, Any]], seconds: float) -> str:
     counts = Counter(o["outcome"] for o in outcomes)
     parts = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
     total = sum(paid_cents(o) for o in outcomes)
-    return (f"{len(outcomes)} contacts: {parts}. Paid {dollars(total)} to drivers "
-            f"in {seconds:.1f} s.")
+    return (f"{len(outcomes)} contacts: {parts}; contacts paid {dollars(total)}. "
+            f"Detection and contacts took {seconds:.1f} s.")
 
 
-def run_demo(world_path: Path, contacts_path: Path) -> list[dict[str, Any]]:
-    """Resolve every contact of the bundled world and print what happened."""
+def simulate_day(out: Path, size: str, seed: int) -> tuple[Path, Path, Path]:
+    """A simulated day written into the folder: world, contacts, truth."""
+    write(seed, SIZES[size], out)
+    return out / "world.json", out / "contacts.jsonl", out / "truth.json"
+
+
+def replay_with_progress(console: Console, world: Path, contacts: Path, out: Path
+                         ) -> list[dict[str, Any]]:
+    """Detection at the world's now, then every contact in arrival order, with a progress bar."""
+    total = len(read_contacts(contacts))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("detecting defects, then resolving contacts", total=total)
+
+        def advance(outcome: dict[str, Any]) -> None:
+            bar.update(task, advance=1,
+                       description=f"resolving contacts (last: {outcome['outcome']})")
+
+        outcomes = run_replay(world, contacts, out / "outcomes.jsonl", out / "state.json",
+                              progress=advance, keep=out / "run", detect=True)
+    return outcomes[1:]  # the first line is detection's summary
+
+
+def scorecard_of(out: Path, truth: Path | None) -> Scorecard:
+    """The run's scorecard from its case store, final state and (if any) ground truth."""
+    engine = create_engine(f"sqlite:///{out / 'run' / 'cases.db'}")
+    try:
+        state = json.loads((out / "state.json").read_text())
+        known = json.loads(truth.read_text()) if truth is not None else None
+        return build(engine, state=state, truth=known)
+    finally:
+        engine.dispose()
+
+
+def run_demo(out: Path = DEFAULT_OUT, size: str = "small", seed: int = 1,
+             world: Path | None = None, contacts: Path | None = None,
+             publish: bool = True) -> DemoRun:
+    """Simulate a day (or take the given world and contacts), run it, report on it."""
     console = Console()
-    world, lines = load_world(world_path), read_contacts(contacts_path)
-    console.print(f"Starting the sandbox platform with {len(world.drivers)} drivers and "
-                  f"{len(world.offers)} offers; resolving {len(lines)} contacts through Prefect…")
+    out.mkdir(parents=True, exist_ok=True)
+    truth = None
+    if world is None or contacts is None:
+        world, contacts, truth = simulate_day(out, size, seed)
+        console.print(f"Simulated a [bold]{size}[/] day (seed {seed}) into {out}.")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="onetouch-demo-") as tmp, \
-            embedded_platform(world, Path(tmp)) as platform, Progress(console=console) as bar:
-        task = bar.add_task("resolving", total=len(lines))
-        outcomes = resolve_lines(platform, lines, lambda _: bar.advance(task))
-    console.print(outcome_table(outcomes))
+    outcomes = replay_with_progress(console, world, contacts, out)
+    if truth is None:
+        console.print(outcome_table(outcomes))
     console.print(summary(outcomes, time.perf_counter() - started))
+    card = scorecard_of(out, truth)
+    console.print(rich_table(card))
+    if card.accuracy is not None and card.accuracy.mismatched:
+        console.print(f"[red]cases unlike the truth:[/] {', '.join(card.accuracy.mismatched)}")
+    html = write_html(card, out / "scorecard.html")
+    console.print(f"HTML report: {html}")
+    if publish:
+        from flows.reports import publish_scorecard
+
+        publish_scorecard(card)
+    return DemoRun(folder=out, outcomes=outcomes, card=card, html=html)
+
+
+def ui_hint(console: Console) -> None:
+    """How to open the Prefect UI on the runs the demo kept."""
     home = os.environ.get("PREFECT_HOME", ".prefect")
-    console.print(f"\nSee the flow runs in the Prefect UI:\n  PREFECT_HOME={home} "
-                  ".venv/bin/prefect server start\n  then open http://127.0.0.1:4200/runs")
-    return outcomes
+    console.print(f"\nExplore the runs and the scorecard artifacts in the Prefect UI:\n"
+                  f"  PREFECT_HOME={home} .venv/bin/prefect server start\n"
+                  f"  then open http://127.0.0.1:{UI_PORT}/runs and "
+                  f"http://127.0.0.1:{UI_PORT}/artifacts\n"
+                  f"(or run `onetouch demo --ui` to have the demo start it and keep it up)")
+
+
+@contextmanager
+def prefect_ui(log: Path, port: int = UI_PORT) -> Iterator[str]:
+    """`prefect server start` on PREFECT_HOME, the process's API pointed at it, stopped after."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url, env = f"http://127.0.0.1:{port}", dict(os.environ)
+    saved = env.pop("PREFECT_API_URL", None)
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            waited = wait_until_answering(f"{url}/api/health", 90, accept=is_ok,
+                                          alive=lambda: server.poll() is None)
+            if waited != "answered":
+                raise RuntimeError(f"the Prefect server did not start (port {port} in use?); "
+                                   f"see {log}")
+            os.environ["PREFECT_API_URL"] = f"{url}/api"
+            with temporary_settings({PREFECT_API_URL: f"{url}/api"}):
+                yield url
+        finally:
+            if saved is None:
+                os.environ.pop("PREFECT_API_URL", None)
+            else:
+                os.environ["PREFECT_API_URL"] = saved
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def run_demo_with_ui(out: Path, **options: Any) -> DemoRun:
+    """The demo against a Prefect server with its UI, kept up until Ctrl-C."""
+    console = Console()
+    out.mkdir(parents=True, exist_ok=True)
+    console.print("Starting the Prefect server and its UI…")
+    with prefect_ui(out / "prefect-server.log") as url:
+        console.print(f"Prefect UI: {url}/runs (the runs appear as they happen)")
+        run = run_demo(out, **options)
+        console.print(f"\nThe Prefect UI is up: {url}/runs and {url}/artifacts. "
+                      f"Ctrl-C to stop it.")
+        wait_for_interrupt()
+        console.print("Stopping the Prefect server.")
+    return run
+
+
+def wait_for_interrupt() -> None:
+    """Sleep until Ctrl-C (SIGINT) or SIGTERM."""
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return
+
+
+def main(size: str = "small", seed: int = 1, out: Path | None = None, world: Path | None = None,
+         contacts: Path | None = None, bundled: bool = False, ui: bool = False) -> DemoRun:
+    """The `demo` command: check the options, run, and say how to explore the runs."""
+    if size not in SIZES:
+        raise DemoOptionError(f"--size must be one of {', '.join(SIZES)}, not {size!r}")
+    if bundled:
+        world, contacts = BUNDLED / "world.json", BUNDLED / "contacts.jsonl"
+    if (world is None) != (contacts is None):
+        raise DemoOptionError("--world and --contacts go together")
+    options: dict[str, Any] = {"size": size, "seed": seed, "world": world, "contacts": contacts}
+    if ui:
+        return run_demo_with_ui(out or DEFAULT_OUT, **options)
+    run = run_demo(out or DEFAULT_OUT, **options)
+    ui_hint(Console())
+    return run

@@ -44,6 +44,7 @@ EXPECTED = {
                          ["onetouch.money.hourly-threshold-crossed"]),
     "announce-breaker-tripped": ("flows/payments_safety.py:announce_breaker_tripped", [],
                                  ["onetouch.breaker.tripped"]),
+    "daily-report": ("flows/reports.py:daily_report", ["0 6 * * *"], []),
 }
 STARTED_WITH = {
     "await-agent-decision": {"escalation_id": "esc-c-21"},
@@ -85,7 +86,7 @@ def test_the_file_declares_each_deployment_with_its_schedules_and_triggers():
         deployment = DEPLOYMENTS[name]
         assert deployment["entrypoint"] == entrypoint
         assert deployment["work_pool"]["name"] == "onetouch"
-        assert [s["interval"] for s in deployment.get("schedules") or []] == intervals, name
+        assert [s.get("interval") or s["cron"] for s in deployment.get("schedules") or []] == intervals, name
         assert [e for t in deployment.get("triggers") or [] for e in t["expect"]] == events, name
     assert DEPLOYMENTS["await-agent-decision"]["parameters"] == {"suspend": True}
     for name in ("detect-defects", "sweep-stranded-contacts"):
