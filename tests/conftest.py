@@ -14,12 +14,13 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """One Prefect test server for the whole session: every in-process flow talks to it."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_harness(tmp_path_factory):
+    """One Prefect server for the whole session (PostgreSQL when it answers): every in-process
+    flow talks to it."""
+    from tests.harness import prefect_server
 
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
+    with prefect_server(str(tmp_path_factory.mktemp("prefect-server"))) as dialect:
+        yield dialect
 
 
 @pytest.fixture

@@ -13,3 +13,9 @@ def fresh_database(name: str) -> str:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
     return f"postgresql+psycopg://{SERVER}/{name}"
+
+
+def drop_database(name: str) -> None:
+    """Drop `name` if it is there."""
+    with psycopg.connect(f"postgresql://{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

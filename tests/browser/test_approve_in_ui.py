@@ -5,18 +5,17 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
-from prefect.client.orchestration import get_client
 
 from flows.approval import await_agent_decision
 from flows.resolve_contact import resolve_contact
 from onetouch.inputs import load_world
 from onetouch.replay import embedded_platform
 from tests.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.paused import paused_run
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,15 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync"]
 
 
-def _paused(name: str, result: dict, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline and "error" not in result:
-            runs = [r for r in client.read_flow_runs() if r.name == name]
-            if runs and runs[0].state.is_paused():
-                return runs[0]
-            time.sleep(0.5)
-    raise AssertionError(f"{name} never paused: {result.get('error')}")
 
 
 def _fill_and_submit(ui: str, run_id, screenshot: Path) -> None:
@@ -66,9 +56,10 @@ def test_agent_approves_in_the_prefect_ui(prefect_server, tmp_path):
                 result["error"] = repr(exc)
                 raise
 
-        waiter = threading.Thread(target=contextvars.copy_context().run, args=(wait_for_agent,))
+        waiter = threading.Thread(target=contextvars.copy_context().run, args=(wait_for_agent,),
+                                  daemon=True)
         waiter.start()
-        run = _paused("approve-esc-c-21", result)
+        run = paused_run("approve-esc-c-21", result=result, every=0.5)
         _fill_and_submit(prefect_server, run.id, ARTIFACTS / "approval-form.png")
         waiter.join(timeout=120)
         paid = [(e.amount_cents, e.source, e.idempotency_key)

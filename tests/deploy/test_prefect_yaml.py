@@ -86,7 +86,8 @@ def test_the_file_declares_each_deployment_with_its_schedules_and_triggers():
         deployment = DEPLOYMENTS[name]
         assert deployment["entrypoint"] == entrypoint
         assert deployment["work_pool"]["name"] == "onetouch"
-        assert [s.get("interval") or s["cron"] for s in deployment.get("schedules") or []] == intervals, name
+        schedules = deployment.get("schedules") or []
+        assert [s.get("interval") or s["cron"] for s in schedules] == intervals, name
         assert [e for t in deployment.get("triggers") or [] for e in t["expect"]] == events, name
     assert DEPLOYMENTS["await-agent-decision"]["parameters"] == {"suspend": True}
     for name in ("detect-defects", "sweep-stranded-contacts"):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import datetime
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import keyset_from_paused_state
 
@@ -19,6 +17,7 @@ from flows.escalations import record_decision
 from flows.resolve_contact import resolve_contact
 from policy.approval import AgentDecision
 from tests.flows.conftest import DATA
+from tests.paused import paused_run
 
 CONTACT = next(json.loads(line) for line in (DATA / "contacts.jsonl").read_text().splitlines()
                if json.loads(line)["id"] == "c-21")
@@ -31,16 +30,6 @@ def escalated(platform):
     return "esc-c-21"
 
 
-def _paused_run(name: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
-            if runs and runs[0].state.is_paused():
-                return runs[0]
-            time.sleep(0.5)
-    raise AssertionError(f"{name} never paused")
 
 
 def _agent_pay(platform):
@@ -51,9 +40,9 @@ def _agent_pay(platform):
 def test_form_input_resumes_the_run_and_pays_the_changed_amount(platform, escalated):
     result: dict = {}
     waiter = threading.Thread(target=lambda: result.update(
-        await_agent_decision(escalated, suspend=False, timeout_s=120)))
+        await_agent_decision(escalated, suspend=False, timeout_s=120)), daemon=True)
     waiter.start()
-    run = _paused_run("approve-esc-c-21")
+    run = paused_run("approve-esc-c-21")
     keyset = keyset_from_paused_state(run.state)
     with get_client(sync_client=True) as client:
         schema = client.read_flow_run_input(run.id, keyset["schema"])

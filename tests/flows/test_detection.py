@@ -142,7 +142,8 @@ def test_an_approved_incident_pays_each_finding_once_and_tells_each_driver(detec
 def test_two_runs_at_once_pay_and_notify_once(detection_world):
     platform, _, expected = detection_world
     results: list[dict] = []
-    runs = [threading.Thread(target=lambda: results.append(detect_defects())) for _ in range(2)]
+    runs = [threading.Thread(target=lambda: results.append(detect_defects()), daemon=True)
+            for _ in range(2)]
     for run in runs:
         run.start()
     for run in runs:

@@ -103,7 +103,7 @@ def test_concurrent_decisions_record_one_and_pay_once(platform, escalated):
         barrier.wait()
         results.append(record_decision(escalated, AgentDecision(verdict="approve", agent=agent)))
 
-    threads = [threading.Thread(target=decide, args=(f"agent-{i}",)) for i in range(6)]
+    threads = [threading.Thread(target=decide, args=(f"agent-{i}",), daemon=True) for i in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -50,7 +50,8 @@ def test_a_full_limit_makes_the_next_caller_wait(monkeypatch):
     with get_client(sync_client=True) as client, suppress(ObjectNotFound):
         client.delete_global_concurrency_limit_by_name("onetouch-platform-payments")
     started, release = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold_a_payment_slot, args=(started, release))
+    holder = threading.Thread(target=_hold_a_payment_slot, args=(started, release),
+                              daemon=True)
     holder.start()
     assert started.wait(30)
     waited = {}

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from datetime import datetime
 from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from prefect.flow_runs import resume_flow_run
 from typer.testing import CliRunner
 
@@ -20,6 +18,7 @@ from flows import deps
 from flows.approval import await_agent_decision
 from flows.resolve_contact import resolve_contact
 from onetouch.cli import app
+from tests.paused import paused_run
 from tests.security.conftest import DATA
 
 CONTACTS = {json.loads(line)["id"]: json.loads(line)
@@ -71,16 +70,6 @@ def test_a_cli_rejection_records_the_agent(escalated):
     assert _decided_rows(escalated) == [("ravi", "rejected")]
 
 
-def _paused(name: str, result: dict[str, Any], timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline and "error" not in result:
-            runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
-            if runs and runs[0].state.is_paused():
-                return runs[0]
-            time.sleep(0.3)
-    raise AssertionError(f"{name} never paused: {result}")
 
 
 def test_the_form_refuses_a_blank_agent_then_records_the_one_given(escalated):
@@ -92,9 +81,9 @@ def test_the_form_refuses_a_blank_agent_then_records_the_one_given(escalated):
         except BaseException as exc:  # noqa: BLE001 - reported by _paused or the asserts
             result["error"] = repr(exc)
 
-    waiter = threading.Thread(target=wait)
+    waiter = threading.Thread(target=wait, daemon=True)
     waiter.start()
-    run = _paused(f"approve-{escalated}", result)
+    run = paused_run(f"approve-{escalated}", result=result)
     with get_client(sync_client=True) as client:
         inputs = {i.key: i.value for i in client.filter_flow_run_input(
             run.id, key_prefix="", limit=10, exclude_keys=set())}

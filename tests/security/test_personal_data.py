@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
 from prefect.events import Event
 from prefect.events.clients import AssertingPassthroughEventsClient
 from prefect.events.filters import EventFilter, EventOccurredFilter
@@ -46,6 +45,7 @@ from onetouch.intake.app import create_app
 from onetouch.intake.signing import signed_headers
 from onetouch.replay import embedded_platform, resolve_lines, run_detection
 from onetouch.settings import Settings
+from tests.paused import paused_run
 from tests.security.personal_data import (
     ROOT,
     Needle,
@@ -168,16 +168,6 @@ def events_sent(prefect_harness) -> Iterator[Sent]:
             EventsWorker.instance().drain()
 
 
-def _wait_paused(name: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    with get_client(sync_client=True) as client:
-        while time.monotonic() < deadline:
-            runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
-            if runs and runs[0].state.is_paused():
-                return runs[0]
-            time.sleep(0.3)
-    raise AssertionError(f"{name} never paused")
 
 
 def _decide_in_the_form(escalation_id: str, agent: str) -> dict[str, Any]:
@@ -189,10 +179,10 @@ def _decide_in_the_form(escalation_id: str, agent: str) -> dict[str, Any]:
         except BaseException as exc:  # noqa: BLE001 - shown by the assertion below
             result["error"] = repr(exc)
 
-    waiter = threading.Thread(target=wait)
+    waiter = threading.Thread(target=wait, daemon=True)
     waiter.start()
     try:
-        run = _wait_paused(f"approve-{escalation_id}")
+        run = paused_run(f"approve-{escalation_id}")
     except AssertionError:
         waiter.join(timeout=5)
         raise AssertionError(f"{escalation_id} never paused: {result}") from None
