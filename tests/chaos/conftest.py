@@ -1,5 +1,6 @@
-"""The chaos tests run flows under the same session Prefect harness as tests/flows; the crash and
-restart tests run a real stack instead (`chaos_stack`) and check it with the helpers below."""
+"""The chaos replays run flows on the session's Prefect harness, like tests/flows; the crash and
+restart tests (marked `stack`) run a real stack instead (`chaos_stack`), checked with the
+helpers below."""
 
 from __future__ import annotations
 
@@ -29,19 +30,26 @@ from tests.flows.conftest import (  # noqa: F401
     example_world,
     examples_replay,
     fast_retries,
-    prefect_harness,
 )
 
 SECRET = "chaos-intake-secret"
 HEARTBEAT_S = 30  # Prefect's shortest; runs silent for 3 heartbeats are marked Crashed
 SWEEP_AFTER_S = 5
-CONTACTS = {c["id"]: c for c in map(json.loads, (DATA / "contacts.jsonl").read_text().split("\n"))
-            if c}
+CONTACTS = {c["id"]: c for c in map(json.loads,
+                                    (DATA / "contacts.jsonl").read_text().splitlines())}
 EXPECTED = {e["contact_id"]: e for e in map(json.loads,
                                             (DATA / "expected.jsonl").read_text().splitlines())}
 PAYING = sorted((i for i, e in EXPECTED.items() if e["actions"]), key=lambda i: int(i[2:]))
 SWEEP = "sweep-stranded-contacts"
 FLOWS = ["resolve-contact", SWEEP]
+
+
+@pytest.fixture(autouse=True)
+def _replays_share_one_harness(request):
+    """The replays on the session's Prefect server, with fresh platform limits; not the stack
+    tests, whose flows run on their own stack."""
+    if request.node.get_closest_marker("stack") is None:
+        request.getfixturevalue("fresh_platform_limits")
 
 
 @dataclass
@@ -147,11 +155,34 @@ def unfinished_runs(api: str) -> int | None:
         return None
 
 
-def start_sweep(api: str) -> None:
-    """One run of the sweep's deployment, now."""
-    deployment = httpx.get(f"{api}/deployments/name/{SWEEP}/{SWEEP}", timeout=30).json()
-    httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={},
-               timeout=30).raise_for_status()
+def start_deployment(api: str, name: str, tries: int = 10) -> str:
+    """One run of a deployment (`flow/deployment`), now; its id. A busy SQLite server may
+    answer 503 for a moment: asked again."""
+    for attempt in range(tries):
+        try:
+            deployment = httpx.get(f"{api}/deployments/name/{name}", timeout=30)
+            run = httpx.post(f"{api}/deployments/{deployment.raise_for_status().json()['id']}"
+                             "/create_flow_run", json={}, timeout=30)
+            return run.raise_for_status().json()["id"]
+        except httpx.HTTPError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
+def final_state(api: str, run_id: str, timeout: float) -> str:
+    """The state type a flow run ends in."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=30).json()["state_type"]
+        except (httpx.HTTPError, KeyError, ValueError):
+            state = None
+        if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return state
+        time.sleep(1)
+    raise AssertionError(f"flow run {run_id} did not end within {timeout:.0f} s")
 
 
 def settle(stack: ChaosStack, ids: set[str], timeout: float) -> int:
@@ -165,7 +196,7 @@ def settle(stack: ChaosStack, ids: set[str], timeout: float) -> int:
             return sweeps
         idle = idle + 1 if busy == 0 else 0
         if idle >= 3:
-            start_sweep(stack.urls["api"])
+            start_deployment(stack.urls["api"], f"{SWEEP}/{SWEEP}")
             sweeps, idle = sweeps + 1, 0
         time.sleep(2)
     missing = sorted(ids - outcomes(stack).keys())
@@ -187,22 +218,22 @@ def sweep_restarts(stack: ChaosStack, ids: set[str]) -> int:
     return sum(max(0, n - 1) for contact_id, n in rows if contact_id in ids)
 
 
+def times_done(state: dict[str, Any], driver_id: str, action: dict[str, Any]) -> int:
+    """How many times the platform holds one remediation (by its idempotency key for pay)."""
+    subject = action["subject_id"]
+    if action["type"] == "pay_adjustment":
+        key = idempotency_key(driver_id, subject, action["kind"])
+        return sum(e.get("idempotency_key") == key and e["amount_cents"] == action["amount_cents"]
+                   for e in state["earnings"])
+    if action["type"] == "offer_reissue":
+        return sum(o.get("reissued_from") == subject for o in state["offers"])
+    return sum(d["id"] == subject and d.get("retried_at") is not None for d in state["deposits"])
+
+
 def owed_done(state: dict[str, Any], contact_id: str) -> list[int]:
     """How many times the platform holds each remediation the contact was owed."""
-    expected, counts = EXPECTED[contact_id], []
-    for action in expected["actions"]:
-        subject = action["subject_id"]
-        if action["type"] == "pay_adjustment":
-            key = idempotency_key(expected["driver_id"], subject, action["kind"])
-            counts.append(sum(e.get("idempotency_key") == key and
-                              e["amount_cents"] == action["amount_cents"]
-                              for e in state["earnings"]))
-        elif action["type"] == "offer_reissue":
-            counts.append(sum(o.get("reissued_from") == subject for o in state["offers"]))
-        else:
-            counts.append(sum(d["id"] == subject and d.get("retried_at") is not None
-                              for d in state["deposits"]))
-    return counts
+    expected = EXPECTED[contact_id]
+    return [times_done(state, expected["driver_id"], a) for a in expected["actions"]]
 
 
 def audited_actions(stack: ChaosStack) -> dict[str, Counter]:
