@@ -52,7 +52,7 @@ def load_driver(contact: Contact) -> Driver:
 @task(cache_policy=NONE)
 def understand_message(contact: Contact) -> Understanding:
     """What the driver is asking about, from the text and the app's hint."""
-    from understanding import understand  # scikit-learn: 1.3 s to import, only needed here
+    from understanding import understand
 
     return understand(contact, deps.intent_model())
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from onetouch.models import INTENTS, Contact
 from policy.case import Understanding
-from understanding.intent import IntentModel, default_model
 from understanding.rules import classify_intent, detect_language
 from understanding.text import driver_words, extract_ids, fold
+
+if TYPE_CHECKING:
+    from understanding.compiled import CompiledIntentModel
+    from understanding.intent import IntentModel
 
 SAFETY_ALARMS = re.compile(
     r"\b(accident|car crash|crashed into|injur\w*|bit me|bitten|assault\w*|robbed|weapon|gun|knife|"
@@ -17,9 +21,13 @@ SAFETY_ALARMS = re.compile(
 WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-def classify(text: str, model: IntentModel | None = None) -> tuple[str, float]:
+def classify(text: str, model: IntentModel | CompiledIntentModel | None = None,
+             ) -> tuple[str, float]:
     """The intent of a text: the model when confident, the cues when they agree, else `other`."""
-    model = model or default_model()
+    if model is None:
+        from understanding.intent import default_model  # scikit-learn, only to train
+
+        model = default_model()
     words = fold(driver_words(text))
     if SAFETY_ALARMS.search(words):
         return "safety", 1.0
@@ -32,7 +40,8 @@ def classify(text: str, model: IntentModel | None = None) -> tuple[str, float]:
     return "other", guess.confidence
 
 
-def understand(contact: Contact, model: IntentModel | None = None) -> Understanding:
+def understand(contact: Contact, model: IntentModel | CompiledIntentModel | None = None,
+               ) -> Understanding:
     """What the contact asks about; the app's category decides only when the text cannot."""
     if WORD.search(contact.text):
         intent, confidence = classify(contact.text, model)

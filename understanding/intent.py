@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from understanding.compiled import CompiledIntentModel
 from understanding.dataset import Labelled, load_messages
+from understanding.guess import IntentGuess
 from understanding.text import for_model
 
 CONFIDENCE_BAR = 0.40
 
-
-@dataclass(frozen=True)
-class IntentGuess:
-    """The model's best intent, its probability, and the runner-up."""
-
-    intent: str
-    confidence: float
-    runner_up: str
-    probabilities: dict[str, float]
-
-    def top(self, n: int) -> list[str]:
-        """The n most probable intents, best first."""
-        return sorted(self.probabilities, key=self.probabilities.__getitem__, reverse=True)[:n]
+__all__ = ["CONFIDENCE_BAR", "IntentGuess", "IntentModel", "default_model"]
 
 
 class IntentModel:
@@ -63,6 +52,10 @@ class IntentModel:
         if guess.confidence < self.confidence_bar:
             return "other", guess.confidence
         return guess.intent, guess.confidence
+
+    def compile(self) -> CompiledIntentModel:
+        """The same model as plain numbers, scored without sklearn."""
+        return CompiledIntentModel.from_model(self)
 
 
 @lru_cache(maxsize=1)
