@@ -24,8 +24,6 @@ from policy.approval import AgentDecision
 from tests.detection_worlds import build_detection_world
 from tests.flows.conftest import DATA
 
-pytestmark = pytest.mark.heavy  # minutes: outside the 15-minute suite
-
 CONTACTS = {json.loads(line)["id"]: json.loads(line)
             for line in (DATA / "contacts.jsonl").read_text().splitlines()}
 WORLD = json.loads((DATA / "world.json").read_text())

@@ -17,8 +17,6 @@ from onetouch.replay import embedded_platform, run_replay
 from tests.fuzz.profiles import FLOW_EXAMPLES
 from tests.fuzz.strategies import EVALUATED, hostile_text
 
-pytestmark = pytest.mark.heavy  # minutes: outside the 15-minute suite
-
 DATA = Path(__file__).resolve().parent.parent / "data"
 AT = "2026-11-20T18:32:00Z"
 PLAIN = {"id": "c-plain", "driver_id": "drv-1002", "channel": "chat", "received_at": AT,

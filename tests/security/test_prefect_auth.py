@@ -37,8 +37,6 @@ from onetouch.prefect_auth import (
 )
 from onetouch.waiting import is_ok, wait_until_answering
 
-pytestmark = pytest.mark.heavy  # minutes: outside the 15-minute suite
-
 AUTH = f"onetouch-admin:{secrets.token_urlsafe(18)}"
 
 
