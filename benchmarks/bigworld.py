@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from simulate.clock import Times as IsoTimes
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -68,19 +70,12 @@ def wait_pay(minutes: int) -> int:
     return min(max(minutes - 15, 0) * 25, 1000)
 
 
-class Times:
+class Times(IsoTimes):
     """ISO-8601 and sandbox time-key text for whole-second times, from a per-minute table."""
 
     def __init__(self, start: int, end: int) -> None:
-        self.start = start - start % MINUTE
-        self._minutes = [datetime.fromtimestamp(m, UTC).strftime("%Y-%m-%dT%H:%M")
-                         for m in range(self.start, end + MINUTE, MINUTE)]
-        self._iso = [f":{s:02d}Z" for s in range(60)]
+        super().__init__(start, end)
         self._key = [f":{s:02d}.000000Z" for s in range(60)]
-
-    def iso(self, ts: int) -> str:
-        d = ts - self.start
-        return self._minutes[d // MINUTE] + self._iso[d % MINUTE]
 
     def key(self, ts: int) -> str:
         d = ts - self.start
