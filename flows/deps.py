@@ -83,6 +83,7 @@ def platform_now() -> datetime:
 
 
 LIMIT_PREFIX = "onetouch-platform-"
+SLOT_LEASE_S = 60  # the server's shortest lease
 
 
 def limit_in_force(system: str) -> int | None:
@@ -95,11 +96,13 @@ def limit_in_force(system: str) -> int | None:
 
 
 def guard(system: str, slots: int = 1) -> AbstractContextManager[object]:
-    """Slots of the platform system's global concurrency limit (never more than it has)."""
+    """Slots of the platform system's global concurrency limit (never more than it has),
+    leased for a minute and renewed while the run lives: a run that dies frees them soon."""
     in_force = limit_in_force(system)
     if in_force is None:
         return nullcontext()
-    return concurrency(f"{LIMIT_PREFIX}{system}", occupy=min(slots, in_force), strict=True)
+    return concurrency(f"{LIMIT_PREFIX}{system}", occupy=min(slots, in_force), strict=True,
+                       lease_duration=SLOT_LEASE_S)
 
 
 @lru_cache(maxsize=32)

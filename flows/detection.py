@@ -74,13 +74,33 @@ def lanes(plan: DetectionPlan, width: int) -> list[list[tuple[str, list[Finding]
     return [lane for lane in (drivers[n::width] for n in range(width)) if lane]
 
 
+@task(cache_policy=NONE)
+def plan_payments(plan: DetectionPlan, findings: list[Finding], now: datetime,
+                  policy: PolicyConfig, scope: Scope) -> tuple[DetectionPlan, dict[str, str]]:
+    """Each finding to pay with its reference, noted before any is paid; plus, on a full run,
+    the findings a run that died between its payments and its push left unfinished: carried
+    out again under their key and reference (the platform replays them), pushed, recorded."""
+    store, incident_of = deps.case_store(), plan.incident_of()
+    references = {f.key: incident_of.get(f.key) or detection_reference(now) for f in plan.fix_now}
+    resumed = store.unfinished_fixes(detection_since(now, policy), {f.key for f in findings}
+                                     ) if scope.everything else []
+    resumed = [(finding, reference) for finding, reference in resumed
+               if finding.key not in references]
+    if resumed:
+        get_run_logger().warning("%d findings paid by a run that died before its push: "
+                                 "finishing them", len(resumed))
+    store.note_paying(references, now)
+    return plan.model_copy(update={"fix_now": (*plan.fix_now, *(f for f, _ in resumed))}), (
+        references | {finding.key: reference for finding, reference in resumed})
+
+
 @task(cache_policy=NONE, task_run_name="remediate drivers from {lane[0][0]}")
-def remediate_lane(lane: list[tuple[str, list[Finding]]], incident_of: dict[str, str],
+def remediate_lane(lane: list[tuple[str, list[Finding]]], references: dict[str, str],
                    now: datetime) -> dict[str, list[Finding]]:
     """Fix each driver's findings and push once (the flow holds the lane's platform slots)."""
     fixed: dict[str, list[Finding]] = {}
     for driver_id, findings in lane:
-        done = _fix_driver(findings, incident_of, now)
+        done = _fix_driver(findings, references, now)
         failpoint("after_lane_payment", driver_id)
         if done:
             notify_driver.fn(driver_id, [f.action for f in done], [f.item for f in done],
@@ -89,18 +109,25 @@ def remediate_lane(lane: list[tuple[str, list[Finding]]], incident_of: dict[str,
     return fixed
 
 
-def _fix_driver(findings: list[Finding], incident_of: dict[str, str], now: datetime
+def _fix_driver(findings: list[Finding], references: dict[str, str], now: datetime
                 ) -> list[Finding]:
-    """Carry out one driver's findings, each under its key; what the platform took."""
-    done = []
+    """Carry out one driver's findings, each under its key and reference; what the platform
+    took. A key the platform holds with another body (fixed by another path) is superseded."""
+    done, superseded = [], []
     for finding in findings:
-        reference = incident_of.get(finding.key) or detection_reference(now)
         try:
-            action = carry_out(finding.action, reference, "proactive", as_task=False)
+            action = carry_out(finding.action, references[finding.key], "proactive",
+                               as_task=False)
+        except Conflict as exc:
+            get_run_logger().warning("%s was fixed another way: %s", finding.key, exc)
+            superseded.append(finding.key)
+            continue
         except PlatformError as exc:
             get_run_logger().warning("could not fix %s yet: %s", finding.key, exc)
             continue
         done.append(finding.model_copy(update={"action": action}))
+    if superseded:
+        deps.case_store().mark_superseded(superseded, now)
     return done
 
 
@@ -147,18 +174,18 @@ def publish_report(plan: DetectionPlan, findings: int, now: datetime, payments: 
 @flow(name="detect-defects", flow_run_name="detect-{zone}-{store_id}", persist_result=False)
 def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict[str, Any]:
     """Find every shortfall of the window, fix it (or hold an incident for an agent), report."""
-    now, policy = deps.platform_now(), deps.policy()
-    findings = reconcile(now, policy, Scope(zone=zone, store_id=store_id))
+    now, policy, scope = deps.platform_now(), deps.policy(), Scope(zone=zone, store_id=store_id)
+    findings = reconcile(now, policy, scope)
     plan, opened = plan_and_record(findings, now, policy)
     events.detection_recorded(plan, opened)
     for incident_id in opened:
         announce_escalation(incident_escalation_id(incident_id))
         start_approval_wait(incident_escalation_id(incident_id))
     plan, admission = admit_findings(plan, now, policy, detection_reference(now))
+    plan, references = plan_payments(plan, findings, now, policy, scope)
     width = lane_width()
     with deps.guard("payments", width), deps.guard("notifications", width):
-        futures = remediate_lane.map(lanes(plan, width), unmapped(plan.incident_of()),
-                                     unmapped(now))
+        futures = remediate_lane.map(lanes(plan, width), unmapped(references), unmapped(now))
         fixed = {driver: done for future in futures for driver, done in future.result().items()}
     paid = [f.action for done in fixed.values() for f in done]
     events.incidents_remediated(plan, paid)

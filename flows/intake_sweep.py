@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from prefect import flow, get_run_logger
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
     FlowFilter,
     FlowFilterName,
@@ -13,7 +13,15 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.events.filters import (
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventResourceFilter,
+)
+from prefect.settings import get_current_settings
+from prefect.states import Crashed
 
 from flows import deps
 from onetouch.intake.app import emit_contact_event
@@ -23,13 +31,17 @@ from onetouch.settings import get_settings
 UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED,
               StateType.CANCELLING]
 PAGE = 200
+HEARTBEAT = "prefect.flow-run.heartbeat"
 
 
 def contacts_in_flight() -> set[str]:
     """Contact ids of resolve-contact runs not finished yet: waiting for a worker, or running.
 
     Under a burst, a contact can wait in the pool's queue longer than the sweep's delay; its
-    event was not lost, so it is not handed on again (that would start a second run).
+    event was not lost, so it is not handed on again (that would start a second run). A run
+    Pending or Running with no sign of life for three heartbeats lost its process unseen (its
+    worker was killed, or the server was down when it ended): it is marked Crashed and its
+    contact is not in flight.
     """
     ids: set[str] = set()
     with get_client(sync_client=True) as client:
@@ -40,10 +52,29 @@ def contacts_in_flight() -> set[str]:
                     type=FlowRunFilterStateType(any_=UNFINISHED))), limit=PAGE, offset=offset)
             ids |= {contact["id"] for run in runs
                     if isinstance(contact := run.parameters.get("contact"), dict)
-                    and isinstance(contact.get("id"), str)}
+                    and isinstance(contact.get("id"), str) and not _crashed_if_dead(client, run)}
             if len(runs) < PAGE:
                 break
     return ids
+
+
+def _crashed_if_dead(client: SyncPrefectClient, run: FlowRun) -> bool:
+    """Mark a Pending or Running run Crashed when it showed no sign of life (a state change, a
+    heartbeat) for three heartbeats; whether it did. A no-op when heartbeats are off."""
+    beat = get_current_settings().flows.heartbeat_frequency
+    if run.state is None or run.state.type not in (StateType.PENDING, StateType.RUNNING) or (
+            not beat):
+        return False
+    since = utc_now() - timedelta(seconds=3 * beat)
+    if run.state.timestamp > since or client.read_events(EventFilter(
+            occurred=EventOccurredFilter(since=since),
+            event=EventNameFilter(name=[HEARTBEAT]),
+            resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"])), limit=1).events:
+        return False
+    client.set_flow_run_state(run.id, Crashed(
+        message=f"no sign of life for {3 * beat} s: its process died"))
+    get_run_logger().warning("run %s showed no sign of life: marked Crashed", run.name)
+    return True
 
 
 @flow(name="sweep-stranded-contacts", persist_result=False)
@@ -53,7 +84,7 @@ def sweep_stranded_contacts(limit: int = 500) -> list[str]:
     now = utc_now()
     before = now - timedelta(seconds=get_settings().intake_sweep_after_s)
     stranded = store.stranded_contacts(before, limit)
-    waiting = contacts_in_flight() if stranded else set()
+    waiting = contacts_in_flight()  # also crashes runs that died unseen: their slots free
     handed = []
     for raw in stranded:
         if raw["id"] in waiting:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
@@ -66,7 +68,8 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
         return _finish(earlier)
     understanding = understand_message(checked)
     facts = gather_facts(checked, driver, understanding)
-    decision = carry_out_all(gate_decision(decide_case(facts, understanding), facts.now))
+    decision = keep_decision(decide_case(facts, understanding), facts.now)
+    decision = carry_out_all(gate_decision(decision, facts.now))
     failpoint("after_payment", checked.id)
     subject, body = render_driver_reply(decision, driver)
     reply = send_reply(decision, driver, subject, body)
@@ -79,6 +82,25 @@ def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
         announce_escalation(escalation_id_for(checked.id))
         start_approval_wait(escalation_id_for(checked.id))
     return _finish(outcome)
+
+
+@task(cache_policy=NONE)
+def keep_decision(decision: Decision, now: datetime) -> Decision:
+    """The case's first decision: one an earlier run kept before it died is carried out, not
+    taken again (the platform would show that run's payments as already made); a decision
+    that remediates is kept before any of it is carried out."""
+    store = deps.case_store()
+    earlier = store.decision_taken(decision.case_id)
+    if earlier is None and decision.actions:
+        store.remember_decision(decision.case_id, decision.model_dump(mode="json"), now)
+        earlier = store.decision_taken(decision.case_id)  # two racing runs: the first kept wins
+    if earlier is None:
+        return decision
+    kept = Decision.model_validate(earlier)
+    if kept != decision:
+        get_run_logger().info("case %s: carrying out the decision kept by an earlier run",
+                              decision.case_id)
+    return kept
 
 
 def carry_out_all(decision: Decision) -> Decision:

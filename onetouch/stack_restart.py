@@ -23,6 +23,7 @@ STATE_FILE = "stack.json"
 SANDBOX_DB = "sandbox.db"
 ZOMBIE_RUNNING = "onetouch-crash-runs-without-heartbeat"
 ZOMBIE_PENDING = "onetouch-crash-runs-stuck-pending"
+SUSPENDING_FLOWS = ("await-agent-decision",)  # silent while suspended, for days
 LEFT_STATES = ("Completed", "Failed", "Crashed", "Cancelled", "Cancelling", "Paused",
                "Suspended", "Scheduled", "AwaitingRetry", "Late")
 
@@ -80,16 +81,17 @@ def stop_service(state_dir: Path, name: str, hard: bool = True, timeout: float =
     command = _proc(pid, "cmdline").decode().split("\0")[:-1]
     stopped = Stopped(state_dir, name, command, _environ(pid), os.readlink(f"/proc/{pid}/cwd"),
                       record["log"])
-    database = _open_sqlite(pid, SANDBOX_DB) if name == "sandbox" else None
-    if name == "sandbox" and "--db" not in command and not hard:
+    temporary = name == "sandbox" and "--db" not in command
+    database = _open_sqlite(pid, SANDBOX_DB) if temporary else None
+    if temporary and (database is None or not hard):
         raise RestartError("the sandbox keeps its state in a temporary folder it deletes on a "
-                           "clean stop: stop it hard")
+                           "clean stop: stop it hard, once it has answered a request")
     family = _family(pid)
     _signal(family, signal.SIGKILL if hard else signal.SIGTERM)
     if not _wait_gone(family, timeout):
         _signal(_family(pid) + family, signal.SIGKILL)
         _wait_gone(family, 10)
-    if database is not None and "--db" not in command:
+    if database is not None:
         return _keep_sandbox_state(stopped, database)
     return stopped
 
@@ -97,11 +99,17 @@ def stop_service(state_dir: Path, name: str, hard: bool = True, timeout: float =
 def _keep_sandbox_state(stopped: Stopped, database: Path) -> Stopped:
     """Move a killed sandbox's database out of its temporary folder; serve it from there."""
     kept = stopped.state_dir / SANDBOX_DB
-    with sqlite3.connect(database) as source, sqlite3.connect(kept) as target:
+    source, target = sqlite3.connect(database), sqlite3.connect(kept)
+    try:
         source.backup(target)
+    finally:
+        source.close()
+        target.close()
     if database.parent.name.startswith("onetouch-sandbox-"):
         shutil.rmtree(database.parent, ignore_errors=True)
-    command = [arg for arg in stopped.command if arg != "--world"]
+    command = list(stopped.command)
+    if "--world" in command:  # loaded already: serving it again would start afresh
+        del command[command.index("--world"):command.index("--world") + 2]
     return Stopped(stopped.state_dir, stopped.name, [*command, "--db", str(kept)], stopped.env,
                    stopped.cwd, stopped.log)
 
@@ -155,28 +163,40 @@ def restart(state_dir: Path, name: str, hard: bool = True, down_s: float = 0) ->
 def ensure_zombie_automations(heartbeat_s: int) -> None:
     """Server-side automations marking Crashed a flow run whose process died unseen (its worker
     killed too, or the server down when it ended): Running with no heartbeat for three
-    heartbeats, or Pending for two heartbeats without starting. Without them such a run stays
-    Running for ever, holds a slot of the work pool, and the sweep takes its contact as in
-    flight."""
+    heartbeats (counted from Running too: a process killed at once sends none), or Pending for
+    two heartbeats without starting. Without them such a run stays Running for ever, holds a
+    slot of the work pool, and the sweep takes its contact as in flight. Flows that suspend
+    are left out: a heartbeat that reaches the server after the run suspended would crash it."""
     from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        for automation in zombie_automations(heartbeat_s):
+            found = client.read_automations_by_name(automation.name)
+            if found:
+                client.update_automation(found[0].id, automation)
+            else:
+                client.create_automation(automation)
+
+
+def zombie_automations(heartbeat_s: int) -> list[Any]:
+    """The two automations of `ensure_zombie_automations`."""
     from prefect.client.schemas.objects import StateType
     from prefect.events.actions import ChangeFlowRunState
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
-    wanted = {
-        ZOMBIE_RUNNING: ("prefect.flow-run.heartbeat", {"prefect.flow-run.heartbeat"}, 3),
-        ZOMBIE_PENDING: ("prefect.flow-run.Pending", {"prefect.flow-run.Running"}, 2)}
-    with get_client(sync_client=True) as client:
-        for name, (after, expect, beats) in wanted.items():
-            if client.read_automations_by_name(name):
-                continue
-            trigger = EventTrigger(
-                posture=Posture.Proactive, after={after},
-                expect=expect | {f"prefect.flow-run.{s}" for s in LEFT_STATES},
-                match={"prefect.resource.id": "prefect.flow-run.*"},
-                for_each={"prefect.resource.id"}, threshold=1,
-                within=timedelta(seconds=beats * heartbeat_s))
-            client.create_automation(AutomationCore(
-                name=name, trigger=trigger, actions=[ChangeFlowRunState(
-                    state=StateType.CRASHED,
-                    message=f"no sign of life for {beats * heartbeat_s} s: its process died")]))
+    heartbeat = "prefect.flow-run.heartbeat"
+    wanted = {ZOMBIE_RUNNING: ({"prefect.flow-run.Running", heartbeat}, {heartbeat}, 3),
+              ZOMBIE_PENDING: ({"prefect.flow-run.Pending"}, {"prefect.flow-run.Running"}, 2)}
+    return [AutomationCore(
+        name=name, trigger=EventTrigger(
+            posture=Posture.Proactive, after=after,
+            expect=expect | {f"prefect.flow-run.{s}" for s in LEFT_STATES},
+            match={"prefect.resource.id": "prefect.flow-run.*"},
+            match_related={"prefect.resource.role": "flow", "prefect.resource.name": [
+                f"!{name}" for name in SUSPENDING_FLOWS]},
+            for_each={"prefect.resource.id"}, threshold=1,
+            within=timedelta(seconds=beats * heartbeat_s)),
+        actions=[ChangeFlowRunState(
+            state=StateType.CRASHED,
+            message=f"no sign of life for {beats * heartbeat_s} s: its process died")])
+        for name, (after, expect, beats) in wanted.items()]

@@ -10,13 +10,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from onetouch.casestore.audit import audit, json_row
-from onetouch.casestore.tables import escalations, findings, incidents
+from onetouch.casestore.tables import audit_log, escalations, findings, incidents
 from policy.case import RemediationAction
 from policy.detect import Finding
 from policy.incidents import Cause, DetectionPlan, Incident
 
 APPROVAL_QUEUE = "pay-review"
 RACE_RETRIES = 3
+PAYING = "detection_paying"
 
 
 def incident_escalation_id(incident_id: str) -> str:
@@ -122,6 +123,40 @@ class IncidentRecords:
                                          .where(findings.c.key == key)).one()
                     audit(conn, at, actor, f"proactive_{action.type}", found.incident_id, None,
                           action.amount_cents, {**action_view(action), "detector": found.detector})
+
+    def note_paying(self, references: dict[str, str], at: datetime) -> None:
+        """Before a run pays: which findings it pays under which reference (one entry each)."""
+        by_reference: dict[str, list[str]] = {}
+        for key, reference in sorted(references.items()):
+            by_reference.setdefault(reference, []).append(key)
+        with self.engine.begin() as conn:
+            for reference, keys in by_reference.items():
+                audit(conn, at, "detection", PAYING, None, None, None,
+                      {"reference": reference, "keys": keys})
+
+    def unfinished_fixes(self, since: datetime, owed: set[str]) -> list[tuple[Finding, str]]:
+        """Findings a run noted it was paying since then, still `fixing` and no longer owed (the
+        run died between its payments and its push), each with that run's reference."""
+        with self.engine.connect() as conn:
+            noted = conn.execute(select(audit_log.c.details).where(
+                audit_log.c.action == PAYING, audit_log.c.at >= since)
+                .order_by(audit_log.c.id)).scalars()
+            reference_of = {key: note["reference"] for note in noted for key in note["keys"]}
+            stale = [key for key in reference_of if key not in owed]
+            rows = conn.execute(select(findings.c.finding).where(
+                findings.c.key.in_(stale), findings.c.status == "fixing")).scalars()
+            kept = [Finding.model_validate(row) for row in rows]
+        return [(finding, reference_of[finding.key]) for finding in kept]
+
+    def mark_superseded(self, keys: list[str], at: datetime) -> None:
+        """Findings the platform shows fixed under another body: nothing left to do for them."""
+        with self.engine.begin() as conn:
+            for key in keys:
+                if conn.execute(update(findings).where(
+                        findings.c.key == key, findings.c.status == "fixing")
+                        .values(status="superseded", remediated_at=at)).rowcount:
+                    audit(conn, at, "detection", "finding_superseded", None, None, None,
+                          {"key": key})
 
     def close_incident(self, incident_id: str, status: str, at: datetime, actor: str) -> None:
         """An approved incident carried out, or a rejected one closed, with its findings."""

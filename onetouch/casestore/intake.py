@@ -1,4 +1,5 @@
-"""The case store's intake records: signatures seen, and contacts handed to a flow."""
+"""The case store's intake records: signatures seen, contacts handed to a flow, and each case's
+decision kept before it is carried out (what a run that died half-way resumes)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from onetouch.casestore.audit import json_row
-from onetouch.casestore.tables import cases, contacts, escalations, intake_signatures
+from onetouch.casestore.audit import audit, json_row
+from onetouch.casestore.tables import audit_log, cases, contacts, escalations, intake_signatures
 from policy.case import case_id_for
+
+DECIDED = "case_decided"
 
 
 class IntakeRecords:
-    """Mixed into the case store: replay protection and the sweep's bookkeeping."""
+    """Mixed into the case store: replay protection, the sweep's bookkeeping, the decisions."""
 
     engine: Engine
 
@@ -51,6 +54,22 @@ class IntakeRecords:
             .order_by(contacts.c.received_at, contacts.c.id).limit(limit))
         with self.engine.connect() as conn:
             return [dict(row.raw) for row in conn.execute(query)]
+
+    def remember_decision(self, case_id: str, decision: dict[str, Any], at: datetime) -> None:
+        """Keep a case's decision (an audit entry) before anything of it is carried out."""
+        with self.engine.begin() as conn:
+            audit(conn, at, "automation", DECIDED, case_id, None, None, decision)
+
+    def decision_taken(self, case_id: str) -> dict[str, Any] | None:
+        """The decision kept for a case by an earlier run, if any: a re-run carries it out
+        instead of deciding again on a platform that already shows its remediations."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_log.c.details).where(
+                audit_log.c.case_id == case_id, audit_log.c.action == DECIDED)
+                .order_by(audit_log.c.id).limit(1)).first()
+        if row is None:
+            return None
+        return {k: v for k, v in row.details.items() if k != "dry_run"}  # audit's own mark
 
     def case_status(self, case_id: str) -> dict[str, Any] | None:
         """A case as the intake reports it: received, or its outcome and escalation status."""

@@ -185,23 +185,26 @@ def final_state(api: str, run_id: str, timeout: float) -> str:
     raise AssertionError(f"flow run {run_id} did not end within {timeout:.0f} s")
 
 
-def settle(stack: ChaosStack, ids: set[str], timeout: float) -> int:
-    """Wait until every contact has an outcome and no run is left, sweeping whenever nothing
-    runs (a crashed run's contact is handed on again); the sweeps started."""
-    sweeps, idle, deadline = 0, 0, time.monotonic() + timeout
+def settle(stack: ChaosStack, ids: set[str], timeout: float, every_s: float = 60) -> int:
+    """Wait until every contact has an outcome and no run is left: sweep whenever nothing runs
+    and a contact has no outcome (its run crashed), and every minute while runs are left (a
+    run whose process died unseen is crashed by the sweep if the server's automation missed
+    it); the sweeps started."""
+    sweeps, idle, last = 0, 0, time.monotonic()
+    deadline = last + timeout
     while time.monotonic() < deadline:
         busy = unfinished_runs(stack.urls["api"])
         missing = ids - outcomes(stack).keys()
         if busy == 0 and not missing:
             return sweeps
         idle = idle + 1 if busy == 0 else 0
-        if idle >= 3:
+        if (idle >= 3 and missing) or time.monotonic() - last > every_s:
             start_deployment(stack.urls["api"], f"{SWEEP}/{SWEEP}")
-            sweeps, idle = sweeps + 1, 0
+            sweeps, idle, last = sweeps + 1, 0, time.monotonic()
         time.sleep(2)
-    missing = sorted(ids - outcomes(stack).keys())
+    missing = ids - outcomes(stack).keys()
     raise AssertionError(f"after {timeout:.0f} s, {len(missing)} contacts have no outcome "
-                         f"({missing}) or runs are left\n{stack.tail()}")
+                         f"({sorted(missing)}) or runs are left\n{stack.tail()}")
 
 
 def outcomes(stack: ChaosStack) -> dict[str, list[str]]:
