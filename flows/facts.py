@@ -21,7 +21,8 @@ def collect_facts(
     for incentive_id in understanding.incentive_ids:
         _named(lambda i=incentive_id: platform.incentives.get(i), incentive_id,
                incentives, missing, lambda inc: True)
-    offers_since = min([now - timedelta(days=policy.offer_lookback_days),
+    lookback = max(policy.offer_lookback_days, policy.segments.window_days)
+    offers_since = min([now - timedelta(days=lookback),
                         *(i.starts_at for i in incentives.values())]) - timedelta(days=1)
     offers = {o.id: o for o in platform.offers.list(driver_id=driver.id, since=offers_since)}
     for offer_id in filter(None, (contact.offer_id, *understanding.offer_ids)):

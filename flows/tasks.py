@@ -117,8 +117,9 @@ def carry_out(action: RemediationAction, reference: str, source: str, *, as_task
 
 @task(cache_policy=NONE)
 def render_driver_reply(decision: Decision, driver: Driver) -> tuple[str, str]:
-    """The reply's subject and body, from its template."""
-    return render_reply(decision.reply, decision.case_id, timezone_for_zone(driver.zone))
+    """The reply's subject and body, from its template, for the driver's segment and intent."""
+    return render_reply(decision.reply, decision.case_id, timezone_for_zone(driver.zone),
+                        intent=decision.intent)
 
 
 @task(cache_policy=NONE)

@@ -21,6 +21,7 @@ ZONE_TIMEZONES = {
     "phoenix": "America/Phoenix",
     "los-angeles": "America/Los_Angeles",
 }
+HELP_DIR = Path(__file__).parent / "data" / "help"
 SPANISH_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov",
                   "dic")
 
@@ -73,11 +74,29 @@ def render(template: str, context: dict[str, Any], templates_dir: Path | None = 
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+def help_article(topic: str | None, locale: str) -> dict[str, Any] | None:
+    """The help article on a topic (an intent) as `{topic, path, title}`; title None if absent."""
+    if not topic or not re.fullmatch(r"[a-z_]+", topic):
+        return None
+    title = None
+    for lang in dict.fromkeys((locale, "en")):
+        article = HELP_DIR / f"{topic}.{lang}.md"
+        if article.is_file():
+            heading = next((line for line in article.read_text().splitlines()
+                            if line.startswith("# ")), "")
+            title = heading[2:].strip() or None
+            break
+    return {"topic": topic, "path": f"help/{topic}", "title": title}
+
+
 def render_reply(plan: Any, case_id: str, timezone: str,
-                 templates_dir: Path | None = None) -> tuple[str, str]:
-    """A reply plan as (subject, body), in the plan's language."""
+                 templates_dir: Path | None = None, *, intent: str | None = None
+                 ) -> tuple[str, str]:
+    """A reply plan as (subject, body), in the plan's language, adapted to the driver's segment."""
     context = {**plan.model_dump(), "items": list(plan.items), "case_id": case_id,
-               "timezone": timezone}
+               "timezone": timezone, "segment": getattr(plan, "segment", None),
+               "goals": list(getattr(plan, "goals", ())), "intent": intent,
+               "help": help_article(intent, plan.locale)}
     subject = render(f"replies/subject.{plan.locale}.txt.j2", context, templates_dir).strip()
     body = render(f"replies/{plan.template}.{plan.locale}.txt.j2", context, templates_dir)
     return subject, body

@@ -21,6 +21,7 @@ from onetouch.models import (
     UtcDatetime,
 )
 from policy.paid import Paid
+from policy.segments import Segment
 
 Outcome = Literal["resolved", "escalated", "linked", "rejected"]
 Queue = Literal["trust-safety", "account-review", "pay-review", "general"]
@@ -91,6 +92,8 @@ class ReplyPlan(Frozen):
     items: tuple[ReplyItem, ...] = ()
     queue: Queue | None = None
     answer_within_hours: int | None = None
+    segment: Segment | None = None
+    goals: tuple[ReplyItem, ...] = ()
 
 
 class Decision(Frozen):

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from policy.segments import SegmentRules
+
 
 class PolicyConfig(BaseModel):
     """Operator-tunable policy values; the version is recorded on every outcome."""
@@ -40,6 +42,18 @@ class PolicyConfig(BaseModel):
     breaker_detector_cap_cents: int = Field(default=500_000, ge=0)
     breaker_detector_caps_cents: dict[str, Annotated[int, Field(ge=0)]] = Field(
         default_factory=dict)
+    # Driver segments (policy/segments.py): who is new, part-time or full-time.
+    segments: SegmentRules = SegmentRules()
+    # Root causes (onetouch/rootcause/): a repeat contact is the same driver and intent within
+    # this many days; detection runs this often, so a defect older than that was findable.
+    repeat_contact_days: int = Field(default=7, ge=1)
+    detection_interval_minutes: int = Field(default=5, ge=0)
+    # Retention outreach (policy/retention.py): deliveries in the days after a hurt against as
+    # many days before; a drop of at least the share (and a floor of deliveries before) qualifies.
+    retention_window_days: int = Field(default=7, ge=1)
+    retention_drop_percent: int = Field(default=50, ge=1, le=100)
+    retention_min_deliveries_before: int = Field(default=5, ge=1)
+    retention_lookback_days: int = Field(default=30, ge=1)
 
     def __hash__(self) -> int:  # the caps' dict would make the frozen model unhashable
         return hash(self.model_dump_json())

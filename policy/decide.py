@@ -17,6 +17,7 @@ from policy.case import (
 )
 from policy.config import PolicyConfig
 from policy.linking import hold_incident_findings, incident_of
+from policy.segment_reply import segment_fields
 from policy.subjects import (
     OFFER_INTENTS,
     assess_deposits,
@@ -55,7 +56,8 @@ def decide(facts: CaseFacts, understanding: Understanding, policy: PolicyConfig)
         outcome="linked" if held_by else "resolved", actions=actions,
         incident_id=held_by or incident_of(facts, assessments), policy_version=policy.version,
         reason="linked_to_incident" if held_by else reason,
-        reply=reply_plan(facts, understanding, "resolution", [a.item for a in assessments]),
+        reply=reply_plan(facts, understanding, "resolution", [a.item for a in assessments],
+                         policy),
     )
 
 
@@ -107,7 +109,7 @@ def _escalate(
     facts: CaseFacts, understanding: Understanding, policy: PolicyConfig, queue: Queue,
     code: str, reasons: tuple[str, ...], recommended: tuple[RemediationAction, ...],
 ) -> Decision:
-    plan = reply_plan(facts, understanding, "acknowledgement", [])
+    plan = reply_plan(facts, understanding, "acknowledgement", [], policy)
     hours = policy.urgent_ack_hours if queue == "trust-safety" else policy.standard_ack_hours
     return Decision(
         case_id=case_id_for(facts.contact.id), intent=understanding.intent,
@@ -119,13 +121,14 @@ def _escalate(
 
 
 def reply_plan(facts: CaseFacts, understanding: Understanding, template: str,
-               items: list[ReplyItem]) -> ReplyPlan:
-    """The reply's template, channel, language and facts."""
+               items: list[ReplyItem], policy: PolicyConfig | None = None) -> ReplyPlan:
+    """The reply's template, channel, language and facts (and the driver's segment)."""
     channel = facts.contact.channel
     return ReplyPlan(
         template=template, channel=REPLY_CHANNEL.get(channel, channel),
         locale=understanding.language or facts.driver.locale,
         first_name=facts.driver.first_name, items=tuple(items),
+        **(segment_fields(facts, policy, template, items) if policy else {}),
     )
 
 

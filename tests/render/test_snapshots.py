@@ -15,6 +15,7 @@ from onetouch.render import render_reply
 from policy.case import ReplyItem, ReplyPlan
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+HELP = Path(__file__).parent / "help"
 AT = datetime(2026, 11, 20, 19, 5, tzinfo=UTC)
 TZ = "America/Chicago"
 
@@ -50,17 +51,38 @@ SCENARIOS: dict[str, dict] = {
                    "answer_within_hours": 1},
     "ack-pay-review": {"template": "acknowledgement", "queue": "pay-review",
                        "answer_within_hours": 24},
+    "segment-new-tip": {"segment": "new", "intent": "missing_tip", "items": [ReplyItem(
+        type="paid", subject_id="ofr-50014", kind="tip", amount_cents=400)]},
+    "segment-part-time-goals": {"segment": "part_time", "intent": "missing_pay", "items": [
+        ReplyItem(type="paid", subject_id="ofr-1", kind="base", amount_cents=1150)], "goals": [
+        ReplyItem(type="incentive_progress", subject_id="inc-12", label="Weekend 20", done=14,
+                  required=20, at=AT, details={"running": 1, "hours_left": 50, "days_left": 2})]},
+    "segment-full-time-two-paid": {"segment": "full_time", "intent": "missing_pay", "items": [
+        ReplyItem(type="paid", subject_id="ofr-1", kind="base", amount_cents=1150),
+        ReplyItem(type="paid", subject_id="ofr-2", kind="wait_time", amount_cents=675, done=42)]},
+    "segment-new-ack": {"template": "acknowledgement", "queue": "general", "segment": "new",
+                        "intent": "deactivation", "answer_within_hours": 24},
 }
 CHANNELS = ("chat", "sms", "email")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_help_articles(monkeypatch):
+    monkeypatch.setattr("onetouch.render.HELP_DIR", HELP)
+
+
+def _render(scenario: dict, channel: str, locale: str) -> tuple[str, str]:
+    fields = {k: v for k, v in scenario.items() if k != "intent"}
+    plan = ReplyPlan(**({"template": "resolution"} | fields), channel=channel, locale=locale,
+                     first_name="Ana")
+    return render_reply(plan, "case-c-1", TZ, intent=scenario.get("intent"))
 
 
 def _render_all(scenario: dict) -> str:
     parts = []
     for locale in ("en", "es"):
         for channel in CHANNELS:
-            plan = ReplyPlan(**({"template": "resolution"} | scenario), channel=channel,
-                             locale=locale, first_name="Ana")
-            subject, body = render_reply(plan, "case-c-1", TZ)
+            subject, body = _render(scenario, channel, locale)
             parts.append(f"=== {locale} {channel} | {subject}\n{body}")
     return "\n".join(parts)
 
@@ -77,8 +99,6 @@ def test_reply_snapshot(name):
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_sms_is_short(name):
     for locale in ("en", "es"):
-        plan = ReplyPlan(**({"template": "resolution"} | SCENARIOS[name]), channel="sms",
-                         locale=locale, first_name="Ana")
-        _, body = render_reply(plan, "case-c-1", TZ)
+        _, body = _render(SCENARIOS[name], "sms", locale)
         limit = 480 if name == "account-access" else 320
         assert len(body) <= limit, body
