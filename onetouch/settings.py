@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     crash_points: frozenset[FAILPOINTS] = frozenset()
     crash_dir: Path | None = None
 
+    # In-app help (docs/help.md): optional rephrasing by an OpenAI-compatible endpoint (…/v1)
+    help_rephrase_url: AnyHttpUrl | None = None
+    help_rephrase_api_key: SecretStr = SecretStr("")
+    help_rephrase_model: str = "gpt-4o-mini"
+    help_rephrase_timeout_s: float = Field(default=2.0, gt=0)
+
     @model_validator(mode="after")
     def _crash_points_need_a_dir(self) -> Settings:
         if self.crash_points and self.crash_dir is None:

@@ -347,7 +347,9 @@ def _start_services(state: dict[str, Any], layout: Layout, keys: dict[str, str],
     intake = _spawn(state, layout, "intake", _cli(
         "intake", "--host", host, "--port", str(ports.intake)),
         _app_env(layout, {"ONETOUCH_INTAKE_SECRET": keys["intake"],
-                          "ONETOUCH_CASE_STORE_URL": layout.store_url()}))
+                          "ONETOUCH_CASE_STORE_URL": layout.store_url(),
+                          "ONETOUCH_PLATFORM_URL": urls["sandbox"],  # GET /help reads the platform
+                          "ONETOUCH_PLATFORM_API_KEY": keys["sandbox"]}))
     _wait_http("the Prefect server", f"{urls['api']}/health", server, 180)
     echo(f"Prefect server up ({clock.lap('server_s')} s)")
     _wait_http("the sandbox", f"{urls['sandbox']}/clock", sandbox, 60,

@@ -94,6 +94,10 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
             return _error(404, "not_found", f"case {case_id!r} not found")
         return JSONResponse(status)
 
+    from onetouch.help import help_router  # the in-app help API (docs/help.md)
+
+    app.include_router(help_router(settings, store, dispatch))
+
     @app.get("/health")
     def health() -> dict[str, bool]:
         return {"ok": True}
