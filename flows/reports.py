@@ -32,7 +32,7 @@ def day_scorecard(day: date, as_of: datetime) -> Scorecard:
     engine, grace = deps.case_store().engine, deps.policy().pay_grace_minutes
     try:
         return build(engine, day_period(day), as_of=as_of, platform=deps.platform(),
-                     grace_minutes=grace)
+                     grace_minutes=grace, segment_rules=deps.policy().segments)
     except PlatformError as exc:
         get_run_logger().warning("platform not readable (%s): deliveries and onsets unknown",
                                  type(exc).__name__)

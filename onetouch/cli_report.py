@@ -34,6 +34,9 @@ def report(
                     ] = Path("scorecard.html"),
     publish: Annotated[bool, typer.Option(help="publish the scorecard as Prefect artifacts")
                        ] = True,
+    root_causes: Annotated[bool, typer.Option(
+        "--root-causes", help="also the root-cause report of the period (the store's last "
+        "day when the period is open), against the period before")] = False,
 ) -> None:
     """Print the scorecard of a case store, save it as HTML and publish it to Prefect."""
     from rich.console import Console
@@ -51,16 +54,44 @@ def report(
     try:
         card = build(engine, period, state=_read(state), truth=_read(truth),
                      platform=_platform() if platform else None,
-                     grace_minutes=_grace())
+                     grace_minutes=_grace(), segment_rules=_policy().segments)
     finally:
         engine.dispose()
-    Console().print(rich_table(card))
-    typer.echo(f"HTML report: {write_html(card, html)}")
+    causes = _causes(cases, period, state, platform) if root_causes else None
+    console = Console()
+    console.print(rich_table(card))
+    if causes is not None:
+        from onetouch.rootcause.view import rich_tables
+
+        for table in rich_tables(causes):
+            console.print(table)
+    typer.echo(f"HTML report: {write_html(card, html, causes=causes)}")
     if publish:
         from flows.reports import publish_scorecard
 
         publish_scorecard(card)
         typer.echo("published as Prefect artifacts `scorecard` and `scorecard-table`")
+        if causes is not None:
+            from flows.root_causes import publish_root_causes
+
+            publish_root_causes(causes)
+            typer.echo("published as Prefect artifacts `root-causes` and `root-causes-table`")
+
+
+def _causes(cases: str | None, period: Any, state: Path | None, platform: bool) -> Any:
+    """The root-cause report of a closed period, else of the store's last day."""
+    from sqlalchemy import create_engine
+
+    from onetouch.rootcause import build_report
+
+    policy = _policy()
+    engine = create_engine(_url(cases))
+    closed = period if period.start is not None and period.end is not None else None
+    try:
+        return build_report(engine, closed, policy=policy, state=_read(state),
+                            platform=_platform() if platform else None)
+    finally:
+        engine.dispose()
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -98,11 +129,15 @@ def _platform():
     return deps.platform()
 
 
-def _grace() -> int:
+def _policy():
     from onetouch.settings import get_settings
     from policy.config import load_policy
 
-    return load_policy(get_settings().policy_file).pay_grace_minutes
+    return load_policy(get_settings().policy_file)
+
+
+def _grace() -> int:
+    return _policy().pay_grace_minutes
 
 
 def _fail(message: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from onetouch.casestore.audit import audit, json_row
 from onetouch.casestore.incidents import IncidentRecords
 from onetouch.casestore.intake import IntakeRecords
+from onetouch.casestore.outreach import OutreachRecords
 from onetouch.casestore.tables import audit_log, cases, contacts, escalations
 from onetouch.models import Contact, utc_now
 from onetouch.outcomes import ContactOutcome
@@ -27,7 +28,7 @@ DECIDABLE = ("pending",)
 EXECUTABLE = ("approved", "rejected")
 
 
-class CaseStore(IncidentRecords, IntakeRecords):
+class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
     """Contacts, cases, escalations, incidents and audit entries (SQLite or PostgreSQL)."""
 
     def __init__(self, url: str) -> None:

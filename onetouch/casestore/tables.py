@@ -133,3 +133,20 @@ dry_run_actions = Table(
 Index("ix_escalations_queue_status", escalations.c.queue, escalations.c.status)
 # Automatic pay and the breaker's trips in the last hour, read before each payment
 Index("ix_audit_log_action_at", audit_log.c.action, audit_log.c.at)
+
+# Retention outreach (policy/retention.py): each hurt driver and cause judged once, and the
+# check-in message sent when their activity dropped.
+outreach = Table(
+    "outreach", metadata,
+    Column("key", String(500), primary_key=True),
+    Column("driver_id", String(200), nullable=False, index=True),
+    Column("cause", String(220), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("segment", String(20), nullable=False),
+    Column("verdict", String(20), nullable=False),
+    Column("deliveries_before", Integer, nullable=False),
+    Column("deliveries_after", Integer, nullable=False),
+    Column("hurt_at", DateTime(timezone=True), nullable=False),
+    Column("checked_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("notification_id", String(220)),
+)

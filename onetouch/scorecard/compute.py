@@ -123,6 +123,8 @@ def per_thousand(contacts: int, deliveries: int | None) -> float | None:
 def scorecard(rows: StoreRows, facts: PlatformFacts, period: Period, as_of: datetime,
               accuracy: Accuracy | None = None) -> Scorecard:
     """Every figure of the period from the case store's rows and the platform's facts."""
+    from onetouch.scorecard.by_segment import outreach, outreach_in, segment_lines
+
     contacts = contacts_in(rows.cases, period)
     one_touch, automation, escalated = contact_rates(contacts, rows.cases)
     escalations = [e for e in rows.escalations if period.covers(e.created_at)]
@@ -130,6 +132,7 @@ def scorecard(rows: StoreRows, facts: PlatformFacts, period: Period, as_of: date
     fixed = once_per_key(rows.remediations, period)
     asked = asks(rows.cases)
     to_detection, to_notified = durations(fixed, facts.onsets, rows.findings, asked)
+    checked = outreach_in(rows.outreach, period)
     return Scorecard(
         period=period, as_of=as_of, contacts=len(contacts),
         rejected=sum(1 for c in rows.cases
@@ -142,4 +145,6 @@ def scorecard(rows: StoreRows, facts: PlatformFacts, period: Period, as_of: date
         by_kind=money_by(fixed, lambda r: r.kind),
         by_detector=money_by(fixed, lambda r: r.detector),
         by_intent=by_intent(contacts), hourly=hourly(contacts, fixed),
-        accuracy=accuracy, dry_run=rows.dry_run)
+        accuracy=accuracy, dry_run=rows.dry_run,
+        by_segment=segment_lines(contacts, rows.cases, fixed, checked, facts.segments),
+        outreach=outreach(checked))

@@ -17,6 +17,7 @@ from onetouch.casestore.tables import (
     dry_run_actions,
     escalations,
     findings,
+    outreach,
 )
 from onetouch.scorecard.compute import ASK_LOOKBACK, REPEAT_WINDOW
 from onetouch.scorecard.models import (
@@ -25,6 +26,7 @@ from onetouch.scorecard.models import (
     CaseRow,
     EscalationRow,
     FindingRow,
+    OutreachRow,
     Period,
     Remediation,
     StoreRows,
@@ -63,7 +65,8 @@ def load_rows(engine: Engine, period: Period) -> StoreRows:
             cases=tuple(case_rows), escalations=tuple(_escalations(conn, period)),
             remediations=tuple(remediations),
             findings=tuple(_findings(conn, {r.key for r in remediations})),
-            first_at=utc(first), last_at=utc(last), dry_run=_dry_run(conn, period))
+            first_at=utc(first), last_at=utc(last), dry_run=_dry_run(conn, period),
+            outreach=tuple(_outreach(conn, period)))
 
 
 def _cases(conn, period: Period) -> list[CaseRow]:
@@ -151,6 +154,13 @@ def _findings(conn, keys: set[str]) -> list[FindingRow]:
         rows += [FindingRow(key=r.key, detector=r.detector, detected_at=utc(r.detected_at))
                  for r in conn.execute(query)]
     return rows
+
+
+def _outreach(conn, period: Period) -> list[OutreachRow]:
+    query = select(outreach).where(*_between(outreach.c.checked_at, period.start, period.end))
+    return [OutreachRow(driver_id=r.driver_id, segment=r.segment, verdict=r.verdict,
+                        checked_at=utc(r.checked_at), sent=r.notification_id is not None)
+            for r in conn.execute(query)]
 
 
 def _dry_run(conn, period: Period) -> bool:

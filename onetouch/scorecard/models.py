@@ -93,6 +93,16 @@ class FindingRow(Frozen):
     detected_at: datetime
 
 
+class OutreachRow(Frozen):
+    """One hurt driver and cause judged by retention outreach, and whether a check-in went."""
+
+    driver_id: str
+    segment: str
+    verdict: str
+    checked_at: datetime
+    sent: bool
+
+
 class StoreRows(Frozen):
     """Everything the scorecard reads from the case store for a period (cases reach a week
     before it, for earlier asks, and a day after it, for repeat contacts)."""
@@ -104,13 +114,16 @@ class StoreRows(Frozen):
     first_at: datetime | None = None
     last_at: datetime | None = None
     dry_run: bool = False
+    outreach: tuple[OutreachRow, ...] = ()
 
 
 class PlatformFacts(Frozen):
-    """What only the platform knows: deliveries in the period, and when each defect began."""
+    """What only the platform knows: deliveries in the period, when each defect began, and each
+    driver's segment."""
 
     deliveries: int | None = None
     onsets: dict[str, datetime] = Field(default_factory=dict)
+    segments: dict[str, str] = Field(default_factory=dict)
 
 
 class Ratio(Frozen):
@@ -154,6 +167,27 @@ class HourLine(Frozen):
     remediations: int
 
 
+class SegmentLine(Frozen):
+    """The figures of one driver segment (docs/root-causes.md, "The scorecard by segment")."""
+
+    segment: str
+    contacts: int = 0
+    one_touch: Ratio = Ratio(part=0, whole=0)
+    automation: Ratio = Ratio(part=0, whole=0)
+    escalated: Ratio = Ratio(part=0, whole=0)
+    remediations: int = 0
+    remediated_cents: int = 0
+    outreach_checked: int = 0
+    outreach_sent: int = 0
+
+
+class Outreach(Frozen):
+    """Retention outreach in the period: drivers whose hurt was judged, check-ins sent."""
+
+    drivers_checked: int = 0
+    sent: int = 0
+
+
 class Accuracy(Frozen):
     """The run against the simulated day's ground truth (simulate/score.py)."""
 
@@ -193,6 +227,8 @@ class Scorecard(Frozen):
     hourly: tuple[HourLine, ...]
     accuracy: Accuracy | None = None
     dry_run: bool = False
+    by_segment: tuple[SegmentLine, ...] = ()
+    outreach: Outreach = Outreach()
 
 
 class Change(Frozen):

@@ -9,6 +9,8 @@ from typing import Any
 from rich.table import Table
 
 from onetouch.render import render
+from onetouch.rootcause.models import RootCauseReport
+from onetouch.rootcause.view import context as cause_context
 from onetouch.scorecard.charts import charts
 from onetouch.scorecard.compare import compare
 from onetouch.scorecard.models import Scorecard
@@ -46,16 +48,19 @@ def table_rows(card: Scorecard) -> list[dict[str, str]]:
     return [line.model_dump() for line in lines(card)]
 
 
-def html(card: Scorecard, title: str = "onetouch scorecard") -> str:
-    """A self-contained HTML page: the figures and inline SVG charts."""
-    return render("reports/scorecard.html.j2", {**_context(card, title), "charts": charts(card),
-                                                "tiles": tiles(card)})
+def html(card: Scorecard, title: str = "onetouch scorecard",
+         causes: RootCauseReport | None = None) -> str:
+    """A self-contained HTML page: the figures and inline SVG charts (and the root causes)."""
+    return render("reports/scorecard.html.j2", {
+        **_context(card, title), "charts": charts(card), "tiles": tiles(card),
+        "causes": cause_context(causes) if causes is not None else None})
 
 
-def write_html(card: Scorecard, path: Path, title: str = "onetouch scorecard") -> Path:
+def write_html(card: Scorecard, path: Path, title: str = "onetouch scorecard",
+               causes: RootCauseReport | None = None) -> Path:
     """The HTML report written to a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html(card, title), encoding="utf-8")
+    path.write_text(html(card, title, causes), encoding="utf-8")
     return path
 
 

@@ -98,10 +98,26 @@ def accuracy_lines(card: Scorecard) -> list[Line]:
                  value=f"{share * 100:.1f}%" if share is not None else NOT_KNOWN)]
 
 
+def segment_lines(card: Scorecard) -> list[Line]:
+    """Each driver segment's figures (docs/root-causes.md, "The scorecard by segment")."""
+    return [Line(section="by segment", figure=s.segment, value=(
+        f"{s.contacts} contacts; one-touch {percent(s.one_touch)}; automation "
+        f"{percent(s.automation)}; escalation {percent(s.escalated)}; "
+        f"{dollars(s.remediated_cents)} in {s.remediations} remediations; outreach "
+        f"{s.outreach_checked} checked, {s.outreach_sent} sent")) for s in card.by_segment]
+
+
+def outreach_lines(card: Scorecard) -> list[Line]:
+    section = "retention outreach"
+    return [Line(section=section, figure="drivers checked",
+                 value=str(card.outreach.drivers_checked)),
+            Line(section=section, figure="check-ins sent", value=str(card.outreach.sent))]
+
+
 def lines(card: Scorecard) -> list[Line]:
     """Every figure of the scorecard, in reading order."""
-    return contact_lines(card) + queue_lines(card) + remediation_lines(card) + accuracy_lines(
-        card)
+    return (contact_lines(card) + queue_lines(card) + remediation_lines(card)
+            + outreach_lines(card) + segment_lines(card) + accuracy_lines(card))
 
 
 def figure(unit: str, value: float | None) -> str:

@@ -45,6 +45,8 @@ EXPECTED = {
     "announce-breaker-tripped": ("flows/payments_safety.py:announce_breaker_tripped", [],
                                  ["onetouch.breaker.tripped"]),
     "daily-report": ("flows/reports.py:daily_report", ["0 6 * * *"], []),
+    "root-causes": ("flows/root_causes.py:root_causes", ["0 6 * * *"], []),
+    "retention-outreach": ("flows/retention.py:retention_outreach", ["0 6 * * *"], []),
 }
 STARTED_WITH = {
     "await-agent-decision": {"escalation_id": "esc-c-21"},
