@@ -18,8 +18,11 @@ from typing import Any
 
 from onetouch.settings import PROJECT_ROOT
 from onetouch.stack_procs import alive, log_tail, start_time, stop_process
+from onetouch.stack_restart import ensure_zombie_automations
 from onetouch.stack_workers import (
     DEFAULT_WORKER_LIMIT,
+    HEARTBEAT_SETTING,
+    LIVENESS,
     POLLING,
     POOL,
     WorkerError,
@@ -63,7 +66,7 @@ class Layout:
     prefect_home: Path | None = None
     case_store_url: str | None = None
     host: str = "127.0.0.1"
-    tuning: dict[str, str] = field(default_factory=lambda: dict(POLLING))
+    tuning: dict[str, str] = field(default_factory=lambda: POLLING | LIVENESS)
     workers: int = 1
     worker_limit: int | None = DEFAULT_WORKER_LIMIT
 
@@ -365,6 +368,8 @@ def _deploy_and_work(state: dict[str, Any], layout: Layout, keys: dict[str, str]
     with api_url(urls["api"]):
         configure(urls["sandbox"], layout.store_url(), keys["sandbox"],
                   pool_limit=layout.worker_limit and layout.workers * layout.worker_limit)
+        if beat := layout.tuning.get(HEARTBEAT_SETTING):
+            ensure_zombie_automations(int(beat))
     echo(f"work pool, Variables and Secret blocks set ({clock.lap('configure_s')} s)")
     deploy(env, layout.state_dir / "logs" / "deploy.log")
     echo(f"deployed prefect.yaml ({clock.lap('deploy_s')} s)")

@@ -25,6 +25,8 @@ DEFAULT_WORKER_LIMIT = 4
 # The server's reactive triggers (`within: 0`) act on each event as it arrives: no loop there.
 POLLING = {"PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "10",
            "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+HEARTBEAT_SETTING = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+LIVENESS = {HEARTBEAT_SETTING: "30"}  # Prefect's shortest: a dead run is seen in 90 s
 Spawn = Callable[[str, list[str]], dict[str, Any]]
 
 

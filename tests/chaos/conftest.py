@@ -22,7 +22,6 @@ from onetouch.casestore.tables import audit_log, cases, contacts
 from onetouch.intake.signing import signed_headers
 from onetouch.stack import Layout, api_url, down, free_ports, up
 from onetouch.stack_burst import UNFINISHED, count_runs, paid_twice
-from onetouch.stack_restart import ensure_zombie_automations
 from policy.case import idempotency_key
 from tests.deploy.conftest import FAST, SANDBOX_KEY, postgres_databases
 from tests.flows.conftest import (  # noqa: F401
@@ -96,7 +95,7 @@ def stack_tuning(crash_dir: Path, points: list[str]) -> dict[str, str]:
 def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: list[str]
                 ) -> Iterator[ChaosStack]:
     """`up` on SQLite or PostgreSQL (skipped without one), no schedules, crash points armed on
-    the worker, the zombie automations set; `down` after."""
+    the worker; `down` after."""
     crash_dir = tmp / "crashes"
     crash_dir.mkdir()
     with pytest.MonkeyPatch.context() as env, _databases(backend, databases) as urls:
@@ -110,8 +109,7 @@ def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: lis
         status = up(layout, echo=lambda _: None, sandbox_key=SANDBOX_KEY)
         env.undo()
         try:
-            with api_url(status.urls["api"]):
-                ensure_zombie_automations(HEARTBEAT_S)
+            with api_url(status.urls["api"]):  # `up` set the zombie-run automations
                 yield ChaosStack(backend, status.urls, layout.state_dir, store, crash_dir,
                                  status.timings)
         finally:
