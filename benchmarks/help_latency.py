@@ -9,6 +9,8 @@ the intake's dispatch is a no-op (no Prefect), so an owed answer is stored in a 
 store but starts no flow. Every driver of the
 world is asked about every question type (screens, offers of theirs, and questions in words),
 in turn; 12 warm-up requests (the intent model's first load among them) are not counted.
+Each request is signed as the app's backend signs it (a fresh per-run secret, the query
+string's HMAC in the X-Onetouch-* headers); the signing happens before the clock starts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import itertools
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -38,6 +41,7 @@ import uvicorn  # noqa: E402
 
 from onetouch.inputs import load_world  # noqa: E402
 from onetouch.intake.app import create_app  # noqa: E402
+from onetouch.intake.signing import signed_query  # noqa: E402
 from onetouch.models import World  # noqa: E402
 from onetouch.settings import Settings  # noqa: E402
 
@@ -90,16 +94,18 @@ def spawn(args: list[str], env: dict[str, str], health: str) -> subprocess.Popen
     raise SystemExit(f"{args[2:4]} did not start")
 
 
-def measure(url: str, plan: list[dict[str, str]], threads: int) -> tuple[list[float], Counter]:
-    """Each request's seconds, and the status codes."""
+def measure(url: str, plan: list[dict[str, str]], threads: int, secret: str
+            ) -> tuple[list[float], Counter]:
+    """Each signed request's seconds, and the status codes."""
     local = threading.local()
     statuses: Counter = Counter()
 
     def one(params: dict[str, str]) -> float:
         if not hasattr(local, "client"):
             local.client = httpx.Client(base_url=url, timeout=10)
+        query, headers = signed_query(secret, int(time.time()), params)
         started = time.perf_counter()
-        response = local.client.get("/help", params=params)
+        response = local.client.get(f"/help?{query}", headers=headers)
         elapsed = time.perf_counter() - started
         statuses[response.status_code] += 1
         return elapsed
@@ -123,6 +129,7 @@ def main() -> None:
     plan = list(itertools.islice(itertools.cycle(queries(world)), args.requests))
     warm_up = [p for p in plan if "q" in p][:2] + plan[:WARM_UP]
     sandbox_port, help_port = _free_port(), _free_port()
+    secret = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory() as tmp:
         children = [spawn([sys.executable, "-m", "onetouch.cli", "sandbox", "--world",
                            str(args.world), "--db", str(Path(tmp) / "sandbox.db"),
@@ -132,12 +139,13 @@ def main() -> None:
             children.append(spawn(
                 [sys.executable, __file__, "--serve-help", str(help_port)],
                 {"ONETOUCH_PLATFORM_URL": f"http://127.0.0.1:{sandbox_port}",
-                 "ONETOUCH_CASE_STORE_URL": f"sqlite:///{Path(tmp) / 'cases.db'}"},
+                 "ONETOUCH_CASE_STORE_URL": f"sqlite:///{Path(tmp) / 'cases.db'}",
+                 "ONETOUCH_INTAKE_SECRET": secret},
                 f"http://127.0.0.1:{help_port}/health"))
             url = f"http://127.0.0.1:{help_port}"
-            measure(url, warm_up, 1)
+            measure(url, warm_up, 1, secret)
             started = time.perf_counter()
-            latencies, statuses = measure(url, plan, args.threads)
+            latencies, statuses = measure(url, plan, args.threads, secret)
             wall = time.perf_counter() - started
         finally:
             for child in children:

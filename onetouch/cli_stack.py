@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 from typing import Annotated
@@ -128,16 +129,56 @@ def _intake_secret(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
+QUERY_CHAR = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}")
+
+
+def _sendable_query(query: str) -> str:
+    """The query string as it goes on the wire; refused when it needs encoding first."""
+    at = int(query.startswith("?"))
+    while at < len(query):
+        if not (found := QUERY_CHAR.match(query, at)):
+            raise typer.BadParameter(
+                f"{query[at]!r} at character {at + 1} must be URL-encoded (a space is + or %20): "
+                "the signature covers the query string exactly as sent", param_hint="--query")
+        at = found.end()
+    return query.removeprefix("?")
+
+
+def _intake_url(state_dir: Path) -> str:
+    from onetouch.stack import read_state
+
+    state = read_state(state_dir)
+    return state["urls"]["intake"] if state else Layout().urls()["intake"]
+
+
 def sign(
-    body: Annotated[Path, typer.Argument(help="the exact request body, e.g. a contact's JSON")],
-    curl: Annotated[bool, typer.Option(help="print as curl arguments (-H NAME:VALUE …)")] = False,
+    body: Annotated[Path | None, typer.Argument(
+        help="the exact request body, e.g. a contact's JSON", show_default=False)] = None,
+    query: Annotated[str | None, typer.Option(
+        help="sign a GET /help query string instead, URL-encoded as sent "
+             "(driver_id=drv-1002&screen=tip)", show_default=False)] = None,
+    curl: Annotated[bool, typer.Option(
+        help="print as curl arguments (-H NAME:VALUE …); with --query, a whole curl command")
+    ] = False,
+    url: Annotated[str | None, typer.Option(
+        help="the intake for --query --curl (default: the running stack's, else :8701)",
+        show_default=False)] = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
-    """Print the signature headers for a request body sent to the intake now."""
+    """Print the signature headers for a request body (or a /help query) sent to the intake now."""
+    import shlex
+
     from onetouch.intake.signing import signed_headers
 
-    headers = signed_headers(_intake_secret(state_dir), int(time.time()), body.read_bytes())
-    if curl:
+    if (body is None) == (query is None):
+        raise typer.BadParameter("give a BODY file or --query, one of the two")
+    signed = body.read_bytes() if body is not None else _sendable_query(query or "").encode()
+    headers = signed_headers(_intake_secret(state_dir), int(time.time()), signed)
+    if curl and query is not None:
+        target = f"{(url or _intake_url(state_dir)).rstrip('/')}/help?{signed.decode()}"
+        typer.echo(" ".join(["curl -sS", shlex.quote(target), *(
+            f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items())]))
+    elif curl:
         typer.echo(" ".join(f"-H {name}:{value}" for name, value in headers.items()))
     else:
         typer.echo("\n".join(f"{name}: {value}" for name, value in headers.items()))

@@ -1,8 +1,10 @@
-"""`GET /help` and `GET /help/articles/{topic}`: the in-app help API, served beside the intake."""
+"""`GET /help` (signed like the intake, over the query string) and `GET /help/articles/{topic}`
+(open): the in-app help API, served beside the intake."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,12 @@ from onetouch.help.kb import knowledge_base
 from onetouch.help.query import HelpQuery
 from onetouch.help.service import HelpNotFound, HelpService
 from onetouch.inputs import error_field, printable
+from onetouch.intake.signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureRejected,
+    verify,
+)
 from onetouch.models import Contact
 from onetouch.settings import Settings
 from policy.config import load_policy
@@ -51,9 +59,23 @@ def intake_start(store: CaseStore, dispatch: Dispatch) -> Callable[[Contact, dic
     return start
 
 
+def refused(request: Request, settings: Settings, now: float) -> JSONResponse | None:
+    """The 401 for a request whose query string is not signed with the intake's secret, fresh."""
+    try:
+        verify(settings.intake_secret.get_secret_value(), request.headers.get(TIMESTAMP_HEADER),
+               request.headers.get(SIGNATURE_HEADER), request.scope.get("query_string", b""),
+               now, settings.intake_max_skew_s)
+    except SignatureRejected as exc:
+        hint = " (HMAC over '<timestamp>.' + the query string as sent)" if (
+            str(exc) == "wrong signature") else ""
+        return _error(401, "unauthorized", f"{exc}{hint}")
+    return None
+
+
 def help_router(settings: Settings, store: CaseStore, dispatch: Dispatch,
                 platform: Platform | None = None, rephraser: Rephraser | None = None,
-                intent_model: Callable[[], Any] | None = None) -> APIRouter:
+                intent_model: Callable[[], Any] | None = None,
+                clock: Callable[[], float] = time.time) -> APIRouter:
     """The help routes over the platform, the case store and the intake's dispatch."""
     service = HelpService(
         (lambda: platform) if platform is not None else _shared_platform(settings), store,
@@ -64,6 +86,8 @@ def help_router(settings: Settings, store: CaseStore, dispatch: Dispatch,
     @router.get("/help")
     def get_help(request: Request) -> JSONResponse:
         """The driver's own facts on the question, and a resolution started when owed."""
+        if (refusal := refused(request, settings, clock())) is not None:
+            return refusal  # nothing read, validated or started
         try:
             query = HelpQuery.model_validate(dict(request.query_params))
         except ValidationError as exc:

@@ -1,10 +1,13 @@
-"""Signed intake requests: HMAC-SHA256 over the timestamp and the body, checked in constant time."""
+"""Signed intake requests: HMAC-SHA256 over the timestamp and the body (for GET /help, the
+query string as sent), checked in constant time."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping, Sequence
+from urllib.parse import urlencode
 
 TIMESTAMP_HEADER = "X-Onetouch-Timestamp"
 SIGNATURE_HEADER = "X-Onetouch-Signature"
@@ -25,6 +28,13 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 def signed_headers(secret: str, timestamp: int, body: bytes) -> dict[str, str]:
     """The headers a sender adds to a request."""
     return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(secret, timestamp, body)}
+
+
+def signed_query(secret: str, timestamp: int, params: Mapping[str, str] | Sequence[tuple[str, str]]
+                 ) -> tuple[str, dict[str, str]]:
+    """A URL-encoded query string and the headers signing its exact bytes (send it unchanged)."""
+    query = urlencode(params)
+    return query, signed_headers(secret, timestamp, query.encode())
 
 
 def verify(secret: str, timestamp: str | None, given: str | None, body: bytes, now: float,

@@ -1,19 +1,35 @@
-"""The help API over an in-process sandbox loaded with the help world."""
+"""The help API over an in-process sandbox loaded with the help world; GET /help signed."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from integrations import Platform, PlatformHttp
 from onetouch.casestore import CaseStore
 from onetouch.help import help_router
+from onetouch.intake.signing import signed_query
 from onetouch.settings import Settings
 from sandbox import create_app as create_sandbox
 from tests.help.world import help_world
+
+SECRET = "test-help-secret"
+
+
+def signed_get(client: TestClient, params: dict[str, str], *, secret: str = SECRET,
+               at: int | None = None, send: dict[str, str] | None = None) -> httpx.Response:
+    """GET /help as the app's backend sends it: the query string signed, then sent unchanged
+    (`send`: other parameters sent under the same signature)."""
+    query, headers = signed_query(secret, at or int(time.time()), params)
+    sent = query if send is None else urlencode(send)
+    return client.get(f"/help?{sent}", headers=headers)
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +38,19 @@ def world():
 
 
 @pytest.fixture
-def sandbox_platform(tmp_path: Path, world):
+def platform_calls() -> list[str]:
+    """The path of every request sent to the sandbox once its world is loaded."""
+    return []
+
+
+@pytest.fixture
+def sandbox_platform(tmp_path: Path, world, platform_calls):
     """A Platform client over an in-process sandbox holding the help world."""
     sandbox = TestClient(create_sandbox(tmp_path / "sandbox.db"))
     with sandbox:
         platform = Platform(PlatformHttp(sandbox))
         platform.admin.load_world(world)
+        sandbox.event_hooks = {"request": [lambda req: platform_calls.append(req.url.path)]}
         yield platform
 
 
@@ -37,18 +60,18 @@ def help_app(tmp_path: Path, sandbox_platform):
     store = CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
     dispatched: list[dict] = []
     app = FastAPI()
-    app.include_router(help_router(Settings(case_store_url="sqlite://"), store,
-                                   dispatched.append, platform=sandbox_platform))
+    settings = Settings(case_store_url="sqlite://", intake_secret=SecretStr(SECRET))
+    app.include_router(help_router(settings, store, dispatched.append, platform=sandbox_platform))
     return TestClient(app), dispatched, store
 
 
 @pytest.fixture
 def ask(help_app):
-    """GET /help with these query parameters; the JSON answer (status 200 checked)."""
+    """Signed GET /help with these query parameters; the JSON answer (status 200 checked)."""
     client = help_app[0]
 
     def get(**params):
-        response = client.get("/help", params=params)
+        response = signed_get(client, params)
         assert response.status_code == 200, response.text
         return response.json()
     return get

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from onetouch.intake.app import create_app
 from onetouch.settings import Settings
+from tests.help.conftest import SECRET, signed_get
 
 TIP = {"driver_id": "drv-tip", "screen": "tip", "offer_id": "ofr-tip"}
 PENDING = {"driver_id": "drv-pend", "screen": "pay", "offer_id": "ofr-pend"}
@@ -134,7 +136,7 @@ def test_asking_twice_about_the_same_owed_thing_starts_one_resolution(help_app, 
 ])
 def test_bad_input_is_a_422_naming_the_field(help_app, params, field):
     client, dispatched, _ = help_app
-    response = client.get("/help", params=params)
+    response = signed_get(client, params)
     assert response.status_code == 422
     assert response.json()["error"]["field"] == field
     assert field in response.json()["error"]["message"] and dispatched == []
@@ -147,7 +149,7 @@ def test_bad_input_is_a_422_naming_the_field(help_app, params, field):
 ])
 def test_unknown_drivers_and_other_drivers_offers_are_404s(help_app, params, field):
     client, dispatched, _ = help_app
-    response = client.get("/help", params=params)
+    response = signed_get(client, params)
     assert response.status_code == 404 and response.json()["error"]["field"] == field
     assert "$" not in response.text and dispatched == []
 
@@ -166,11 +168,13 @@ def test_articles_are_served_as_markdown(help_app, topic, lang, title):
 
 def test_the_intake_app_serves_the_help_routes(tmp_path):
     settings = Settings(case_store_url=f"sqlite:///{tmp_path / 'cases.db'}",
-                        platform_url="http://127.0.0.1:9", retry_attempts=1)
+                        platform_url="http://127.0.0.1:9", retry_attempts=1,
+                        intake_secret=SecretStr(SECRET))
     client = TestClient(create_app(settings, dispatch=lambda raw: None))
     assert client.get("/help/articles/safety").status_code == 200
-    assert client.get("/help", params={"screen": "tip"}).json()["error"]["field"] == "driver_id"
-    unreachable = client.get("/help", params={"driver_id": "drv-1", "screen": "tip"})
+    assert signed_get(client, {"screen": "tip"}).json()["error"]["field"] == "driver_id"
+    assert client.get("/help", params={"screen": "tip"}).status_code == 401
+    unreachable = signed_get(client, {"driver_id": "drv-1", "screen": "tip"})
     assert unreachable.status_code == 503
 
 

@@ -6,11 +6,13 @@ import os
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from onetouch.casestore import CaseStore
 from onetouch.intake.app import create_app
 from onetouch.replay import embedded_platform
 from onetouch.settings import get_settings
+from tests.help.conftest import SECRET, signed_get
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +26,8 @@ def stack(tmp_path, world):
     with embedded_platform(world, tmp_path) as platform:
         store = CaseStore(os.environ["ONETOUCH_CASE_STORE_URL"])
         dispatched: list[dict] = []
-        client = TestClient(create_app(get_settings(), store, dispatch=dispatched.append))
+        settings = get_settings().model_copy(update={"intake_secret": SecretStr(SECRET)})
+        client = TestClient(create_app(settings, store, dispatch=dispatched.append))
         yield client, platform, dispatched
 
 
@@ -44,8 +47,8 @@ def test_asked_twice_resolved_twice_paid_once(stack, query, paid, told):
     from flows.resolve_contact import resolve_contact
 
     client, platform, dispatched = stack
-    first = client.get("/help", params=query).json()
-    second = client.get("/help", params=query).json()
+    first = signed_get(client, query).json()
+    second = signed_get(client, query).json()
     case_id = first["resolution"]["case_id"]
     assert second["resolution"] == first["resolution"] | {"status": "already_started"}
     assert len(dispatched) == 1
@@ -57,7 +60,7 @@ def test_asked_twice_resolved_twice_paid_once(stack, query, paid, told):
     assert _remediations(platform, query["driver_id"]) == [paid]
     replies = list(platform.notifications.list(driver_id=query["driver_id"]))
     assert [(n.channel, n.reference) for n in replies] == [("in_app", case_id)]
-    after = client.get("/help", params=query).json()
+    after = signed_get(client, query).json()
     assert after["owed"] == [] and after["resolution"] is None
     assert told in after["answer"]
     assert client.get(f"/cases/{case_id}").json()["status"] == "resolved"

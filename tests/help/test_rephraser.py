@@ -26,6 +26,7 @@ from onetouch.casestore import CaseStore
 from onetouch.help import help_router
 from onetouch.help.phrasing import amounts, keeps_the_facts, phrase
 from onetouch.settings import Settings
+from tests.help.conftest import SECRET, signed_get
 
 TEXT = "Hi Bo,\n\nYou are owed $4.00 tip for delivery ofr-short (case case-help-1).\n"
 
@@ -136,7 +137,8 @@ def test_the_help_api_uses_a_real_endpoint_and_keeps_the_template_when_it_lies(
         tmp_path, sandbox_platform, fake_llm):
     url, state = fake_llm
     settings = Settings(case_store_url="sqlite://", help_rephrase_url=url,
-                        help_rephrase_api_key=SecretStr("sk-local"), help_rephrase_timeout_s=5)
+                        help_rephrase_api_key=SecretStr("sk-local"), help_rephrase_timeout_s=5,
+                        intake_secret=SecretStr(SECRET))
     rephraser = Rephraser.from_settings(settings)
     app = FastAPI()
     app.include_router(help_router(settings, CaseStore(f"sqlite:///{tmp_path / 'c.db'}"),
@@ -144,12 +146,12 @@ def test_the_help_api_uses_a_real_endpoint_and_keeps_the_template_when_it_lies(
                                    rephraser=rephraser))
     client = TestClient(app)
     query = {"driver_id": "drv-owed", "screen": "tip"}
-    kept = client.get("/help", params=query).json()
+    kept = signed_get(client, query).json()
     assert kept["phrasing"] == "rephrased" and kept["answer"].startswith("Good news! Hi Bo,")
     assert kept["amounts"] == ["$4.00"] and "$4.00" in kept["answer"]
     assert state["requests"][0][0] == "Bearer sk-local"
     state["mode"] = "inflate"
-    refused = client.get("/help", params=query).json()
+    refused = signed_get(client, query).json()
     assert refused["phrasing"] == "template" and refused["answer"].startswith("Hi Bo,")
     assert "$40.00" not in refused["answer"] and "$4.00" in refused["answer"]
     rephraser.close()
