@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
 
     from onetouch.help import help_router  # the in-app help API (docs/help.md)
 
-    app.include_router(help_router(settings, store, dispatch))
+    app.include_router(help_router(settings, store, dispatch, clock=clock))
 
     @app.get("/health")
     def health() -> dict[str, bool]:
