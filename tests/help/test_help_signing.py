@@ -6,13 +6,10 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import socket
 import subprocess
-import threading
 import time
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -28,7 +25,7 @@ from onetouch.intake.signing import (
     signed_query,
 )
 from onetouch.settings import Settings
-from tests.help.conftest import SECRET, signed_get
+from tests.help.conftest import SECRET, serving, signed_get
 
 OWED = {"driver_id": "drv-owed", "screen": "tip"}  # signed, this starts a resolution
 
@@ -141,37 +138,21 @@ def test_the_sign_command_refuses_a_query_it_cannot_sign_as_sent(args, error):
     assert code != 0 and error in " ".join(output.replace("│", " ").split())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_the_printed_curl_works_over_a_real_socket(tmp_path, sandbox_platform):
     settings = Settings(case_store_url="sqlite://", intake_secret=SecretStr(SECRET))
     app = FastAPI()
     app.include_router(help_router(settings, CaseStore(f"sqlite:///{tmp_path / 'c.db'}"),
                                    lambda raw: None, platform=sandbox_platform))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
+    with serving(app) as url:
         _, command = _sign("--query", "driver_id=drv-tip&screen=tip&q=tip+%C2%BFd%C3%B3nde%3F",
-                           "--curl", "--url", f"http://127.0.0.1:{port}")
+                           "--curl", "--url", url)
         sent = subprocess.run(shlex.split(command) + ["-w", "\n%{http_code}"],
                               capture_output=True, text=True, timeout=30)
         assert sent.stdout.rsplit("\n", 1)[1] == "200", sent.stdout
         unsigned = subprocess.run(shlex.split(command)[:3] + ["-w", "\n%{http_code}"],
                                   capture_output=True, text=True, timeout=30)
         assert unsigned.stdout.rsplit("\n", 1)[1] == "401"
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 def test_a_signed_contact_body_does_not_open_help(help_app, platform_calls):

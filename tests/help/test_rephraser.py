@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -26,7 +22,7 @@ from onetouch.casestore import CaseStore
 from onetouch.help import help_router
 from onetouch.help.phrasing import amounts, keeps_the_facts, phrase
 from onetouch.settings import Settings
-from tests.help.conftest import SECRET, signed_get
+from tests.help.conftest import SECRET, serving, signed_get
 
 TEXT = "Hi Bo,\n\nYou are owed $4.00 tip for delivery ofr-short (case case-help-1).\n"
 
@@ -101,12 +97,6 @@ def test_without_a_url_there_is_no_rephraser_and_a_failure_falls_back():
     assert amounts("$1,234.50 and $4.00, 3:12 PM, ofr-50014") == {"$1,234.50", "$4.00"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def fake_llm() -> Iterator[tuple[str, dict]]:
     """A local OpenAI-compatible server on a real socket: (its /v1 URL, its mode and log)."""
@@ -121,16 +111,8 @@ def fake_llm() -> Iterator[tuple[str, dict]]:
         if state["mode"] == "inflate":
             text = text.replace("$4.00", "$40.00")
         return completion("Good news! " + text)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1", state
-    server.should_exit = True
-    thread.join(5)
+    with serving(app) as url:
+        yield f"{url}/v1", state
 
 
 def test_the_help_api_uses_a_real_endpoint_and_keeps_the_template_when_it_lies(
