@@ -52,3 +52,9 @@ def basic_auth_header(auth_string: str) -> dict[str, str]:
     """The header Prefect's clients send for an auth string (`Basic base64(string)`)."""
     token = base64.b64encode(auth_string.encode("utf-8")).decode("ascii")
     return {"Authorization": f"Basic {token}"}
+
+
+def api_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """Headers for a plain HTTP call to the Prefect API: the basic auth header when set."""
+    auth = client_auth_string(env)
+    return basic_auth_header(auth) if auth else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from onetouch.prefect_auth import api_headers
 from onetouch.stack_procs import alive, log_tail
 
 POOL = "onetouch"
@@ -95,7 +97,9 @@ def worker_command(name: str, limit: int | None) -> list[str]:
 
 def online_workers(api: str, since: float) -> set[str]:
     """Names of the pool's workers with a heartbeat since the given Unix time."""
-    response = httpx.post(f"{api}/work_pools/{POOL}/workers/filter", json={}, timeout=5)
+    response = httpx.post(f"{api}/work_pools/{POOL}/workers/filter", json={}, timeout=5,
+                          headers=api_headers(os.environ))
+    response.raise_for_status()
     return {w["name"] for w in response.json() if w.get("status") == "ONLINE"
             and (beat := w.get("last_heartbeat_time"))
             and datetime.fromisoformat(beat).timestamp() >= since - 1}

@@ -150,3 +150,20 @@ def test_client_env_derives_the_client_string_and_drops_an_api_key():
         client_env({SERVER_SETTING: AUTH, CLIENT_SETTING: "admin:other"})
     assert basic_auth_header("admin:pass") == {"Authorization": "Basic YWRtaW46cGFzcw=="}
 
+
+
+@pytest.mark.stack  # starts a Prefect server (10-20 s)
+def test_the_stack_asks_for_its_workers_with_the_auth_string(server, monkeypatch):
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from onetouch.stack_workers import POOL, online_workers
+
+    with temporary_settings({PREFECT_API_URL: f"{server}/api", PREFECT_API_AUTH_STRING: AUTH}), \
+            get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name=POOL, type="process"), overwrite=True)
+    monkeypatch.delenv(CLIENT_SETTING, raising=False)
+    monkeypatch.setenv(SERVER_SETTING, AUTH)
+    assert online_workers(f"{server}/api", 0) == set()
+    monkeypatch.delenv(SERVER_SETTING)
+    with pytest.raises(httpx.HTTPStatusError, match="401"):
+        online_workers(f"{server}/api", 0)
