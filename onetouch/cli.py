@@ -42,14 +42,19 @@ def replay(
         help="keep the sandbox and case store databases in this folder")] = None,
     dry_run: Annotated[bool, typer.Option(
         help="decide and record, but pay and send nothing (kept in dry_run_actions)")] = False,
+    detect_every: Annotated[int, typer.Option(
+        help="with --detect: detect again every SECONDS while contacts arrive (0: once)",
+        metavar="SECONDS", min=0)] = 0,
 ) -> None:
     """Run the real system over a world and contacts; write outcomes (and state)."""
     from onetouch.inputs import InputFileError
     from onetouch.replay import run_replay
 
+    if detect_every and not detect:
+        _fail("--detect-every needs --detect")
     try:
         outcomes = run_replay(world, contacts, out, state, keep=keep, detect=detect,
-                              dry_run=dry_run)
+                              dry_run=dry_run, detect_every_s=detect_every or None)
     except InputFileError as exc:
         _fail(str(exc))
     if detect:
@@ -115,6 +120,9 @@ def demo(
         help="run the bundled example world and contacts instead of a simulated day")] = False,
     ui: Annotated[bool, typer.Option(
         help="start the Prefect server and UI first, and keep it up until Ctrl-C")] = False,
+    detect_every: Annotated[int, typer.Option(
+        help="detect defects every SECONDS of the day while contacts arrive (0: once at now)",
+        metavar="SECONDS", min=0)] = 300,
 ) -> None:
     """Simulate a day, run it like production through Prefect, and print its scorecard."""
     from onetouch.demo import DemoOptionError, main
@@ -122,7 +130,7 @@ def demo(
 
     try:
         main(size=size, seed=seed, out=out, world=world, contacts=contacts, bundled=bundled,
-             ui=ui)
+             ui=ui, detect_every=detect_every)
     except (InputFileError, DemoOptionError) as exc:
         _fail(str(exc))
 

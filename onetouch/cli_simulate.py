@@ -21,6 +21,9 @@ def simulate(
     stores: Annotated[int | None, typer.Option(help="stores (overrides the size's)")] = None,
     offers: Annotated[int | None, typer.Option(
         help=f"offers in the day (overrides the size's; at most {MAX_OFFERS:,})")] = None,
+    detect_every: Annotated[int, typer.Option(
+        help="the truth for detection every SECONDS while contacts arrive (0: once at now, "
+             "as `replay --detect`)", metavar="SECONDS", min=0)] = 0,
 ) -> None:
     """Generate a platform day with injected defects, the contacts they cause, and the truth."""
     from simulate import PRESETS, Size, write
@@ -32,7 +35,7 @@ def simulate(
     if chosen.drivers < 10 or chosen.stores < 3 or not 100 <= chosen.offers <= MAX_OFFERS:
         _fail(f"need at least 10 drivers, 3 stores and 100 to {MAX_OFFERS:,} offers")
     started = time.perf_counter()
-    facts = write(seed, chosen, out)
+    facts = write(seed, chosen, out, detect_every or None)
     for line in describe(facts, out, time.perf_counter() - started):
         typer.echo(line)
 
@@ -48,6 +51,8 @@ def describe(facts: dict, out: Path, seconds: float) -> list[str]:
         f"  caused by: {_pairs(d['by_origin'])}",
         f"  detection at now should find {det['findings']} ({det['incidents']} incidents); "
         f"fixed by: {_pairs(d['fixed_by'])}; proactive share {d['proactive_share']}",
+        *([f"  detection every {s['every_s']} s: {s['runs']} runs fix {s['fixed']} "
+           f"(${s['paid_cents'] / 100:,.2f})"] if (s := facts.get("schedule")) else []),
         f"contacts {c['total']}: {_pairs(c['by_intent'])}",
         f"  languages: {_pairs(c['by_language'])}; about: {_pairs(c['by_about'])}",
         f"  expected outcomes: {_pairs(c['by_outcome'])}; owed by contacts "

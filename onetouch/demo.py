@@ -1,5 +1,6 @@
-"""`onetouch demo`: a simulated day run like production — detection, then each contact as it
-arrives, through the Prefect flows — then its scorecard, HTML report and Prefect artifacts."""
+"""`onetouch demo`: a simulated day run like production — detection on a schedule (every 5
+minutes of the day's clock), each contact as it arrives, through the Prefect flows — then its
+scorecard, HTML report and Prefect artifacts."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import create_engine
 
-from onetouch.inputs import read_contacts
+from onetouch.inputs import load_world, read_contacts
 from onetouch.render import dollars
 from onetouch.replay import run_replay
 from onetouch.scorecard import Scorecard, build
@@ -35,6 +36,7 @@ DEFAULT_OUT = PROJECT_ROOT / ".onetouch" / "demo"
 BUNDLED = Path(__file__).parent / "data"
 OUTCOME_STYLE = {"resolved": "green", "escalated": "yellow", "linked": "cyan", "rejected": "red"}
 UI_PORT = 4200
+DETECT_EVERY_S = 300  # production's detect-defects schedule (prefect.yaml)
 
 
 class DemoOptionError(ValueError):
@@ -87,27 +89,43 @@ def summary(outcomes: list[dict[str, Any]], seconds: float) -> str:
             f"Detection and contacts took {seconds:.1f} s.")
 
 
-def simulate_day(out: Path, size: str, seed: int) -> tuple[Path, Path, Path]:
-    """A simulated day written into the folder: world, contacts, truth."""
-    write(seed, SIZES[size], out)
+def simulate_day(out: Path, size: str, seed: int, detect_every: int = 0
+                 ) -> tuple[Path, Path, Path]:
+    """A simulated day written into the folder: world, contacts, and the truth for detection
+    on that schedule (0: once at now)."""
+    write(seed, SIZES[size], out, detect_every or None)
     return out / "world.json", out / "contacts.jsonl", out / "truth.json"
 
 
-def replay_with_progress(console: Console, world: Path, contacts: Path, out: Path
-                         ) -> list[dict[str, Any]]:
-    """Detection at the world's now, then every contact in arrival order, with a progress bar."""
-    total = len(read_contacts(contacts))
+def detection_runs(world: Path, contacts: Path, every: int) -> int:
+    """How many times detection runs: at now, then every interval up to the last contact."""
+    if not every:
+        return 1
+    times = [ln.received_at for ln in read_contacts(contacts) if ln.received_at is not None]
+    now = load_world(world).now
+    return 1 + (max(0, int((max(times) - now).total_seconds()) // every) if times else 0)
+
+
+def replay_with_progress(console: Console, world: Path, contacts: Path, out: Path,
+                         detect_every: int = 0) -> list[dict[str, Any]]:
+    """Detection at the world's now (and every `detect_every` seconds after), every contact in
+    arrival order, with a progress bar counting both."""
+    runs = detection_runs(world, contacts, detect_every)
+    total = len(read_contacts(contacts)) + (runs if detect_every else 0)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("detecting defects, then resolving contacts", total=total)
+        task = bar.add_task(f"detection ({runs} runs) and contacts as they arrive", total=total)
+        seen = Counter[str]()
 
-        def advance(outcome: dict[str, Any]) -> None:
-            bar.update(task, advance=1,
-                       description=f"resolving contacts (last: {outcome['outcome']})")
+        def advance(line: dict[str, Any]) -> None:
+            seen["detection runs" if "detection" in line else "contacts"] += 1
+            bar.update(task, advance=1, description=", ".join(
+                f"{n} {name}" for name, n in sorted(seen.items())))
 
         outcomes = run_replay(world, contacts, out / "outcomes.jsonl", out / "state.json",
-                              progress=advance, keep=out / "run", detect=True)
+                              progress=advance, keep=out / "run", detect=True,
+                              detect_every_s=detect_every or None)
     return outcomes[1:]  # the first line is detection's summary
 
 
@@ -124,16 +142,17 @@ def scorecard_of(out: Path, truth: Path | None) -> Scorecard:
 
 def run_demo(out: Path = DEFAULT_OUT, size: str = "small", seed: int = 1,
              world: Path | None = None, contacts: Path | None = None,
-             publish: bool = True) -> DemoRun:
-    """Simulate a day (or take the given world and contacts), run it, report on it."""
+             publish: bool = True, detect_every: int = DETECT_EVERY_S) -> DemoRun:
+    """Simulate a day (or take the given world and contacts), run it with detection every
+    `detect_every` seconds (0: once at now), report on it."""
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
     truth = None
     if world is None or contacts is None:
-        world, contacts, truth = simulate_day(out, size, seed)
+        world, contacts, truth = simulate_day(out, size, seed, detect_every)
         console.print(f"Simulated a [bold]{size}[/] day (seed {seed}) into {out}.")
     started = time.perf_counter()
-    outcomes = replay_with_progress(console, world, contacts, out)
+    outcomes = replay_with_progress(console, world, contacts, out, detect_every)
     if truth is None:
         console.print(outcome_table(outcomes))
     console.print(summary(outcomes, time.perf_counter() - started))
@@ -219,15 +238,19 @@ def wait_for_interrupt() -> None:
 
 
 def main(size: str = "small", seed: int = 1, out: Path | None = None, world: Path | None = None,
-         contacts: Path | None = None, bundled: bool = False, ui: bool = False) -> DemoRun:
+         contacts: Path | None = None, bundled: bool = False, ui: bool = False,
+         detect_every: int = DETECT_EVERY_S) -> DemoRun:
     """The `demo` command: check the options, run, and say how to explore the runs."""
     if size not in SIZES:
         raise DemoOptionError(f"--size must be one of {', '.join(SIZES)}, not {size!r}")
+    if detect_every < 0:
+        raise DemoOptionError(f"--detect-every must be 0 or more seconds, not {detect_every}")
     if bundled:
         world, contacts = BUNDLED / "world.json", BUNDLED / "contacts.jsonl"
     if (world is None) != (contacts is None):
         raise DemoOptionError("--world and --contacts go together")
-    options: dict[str, Any] = {"size": size, "seed": seed, "world": world, "contacts": contacts}
+    options: dict[str, Any] = {"size": size, "seed": seed, "world": world, "contacts": contacts,
+                               "detect_every": detect_every}
     if ui:
         return run_demo_with_ui(out or DEFAULT_OUT, **options)
     run = run_demo(out or DEFAULT_OUT, **options)

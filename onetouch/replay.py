@@ -7,6 +7,8 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +49,21 @@ def embedded_platform(world: World, workdir: Path, case_store_url: str | None = 
 
 
 def resolve_lines(platform: Platform, lines: list[ContactLine],
-                  progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Resolve each contact in `received_at` order; outcomes come back in the input's order."""
+                  progress: Progress | None = None, ticks: Iterator[datetime] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Resolve each contact in `received_at` order (detection first at every tick up to its
+    arrival, when ticks are given); outcomes come back in the input's order."""
     from flows.resolve_contact import resolve_contact
 
     outcomes: dict[int, dict[str, Any]] = {}
+    tick = next(ticks, None) if ticks else None
     for line in _in_received_order(lines):
+        while tick is not None and line.received_at is not None and tick <= line.received_at:
+            platform.admin.set_clock(tick)
+            detected = run_detection()
+            if progress:
+                progress(detected)
+            tick = next(ticks, None)
         if line.raw is None:
             outcomes[line.line_no] = rejected(None, None, line.error or "unreadable").line()
         else:
@@ -90,20 +101,32 @@ def run_detection() -> dict[str, Any]:
     return {"detection": detect_defects()}
 
 
+def detection_ticks(now: datetime, every_s: int) -> Iterator[datetime]:
+    """The times detection runs after `now` on a schedule: now + k × every_s, k = 1, 2, …"""
+    return (now + timedelta(seconds=every_s * k) for k in count(1))
+
+
 def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
                state_path: Path | None = None, progress: Progress | None = None,
                keep: Path | None = None, detect: bool = False,
                faults: dict[str, Any] | None = None, case_store_url: str | None = None,
-               dry_run: bool = False) -> list[dict]:
-    """Replay a world (detecting defects first, when asked) and its contacts into files, with
+               dry_run: bool = False, detect_every_s: int | None = None) -> list[dict]:
+    """Replay a world (detecting defects first, when asked, and again every `detect_every_s`
+    seconds of the platform's clock while contacts arrive) and its contacts into files, with
     the sandbox's faults injected when asked; the state then says how many were. A dry run
-    pays and sends nothing: its actions are kept in the case store's `dry_run_actions`."""
+    pays and sends nothing: its actions are kept in the case store's `dry_run_actions`. Only
+    the first detection run's summary is a line of the output."""
+    if detect_every_s and not detect:
+        raise ValueError("detect_every_s needs detect=True")
     world = load_world(world_path)
     lines = read_contacts(contacts_path)
     with _workdir(keep) as workdir, _dry_run(dry_run), \
             embedded_platform(world, workdir, case_store_url, faults) as platform:
         head = [run_detection()] if detect else []
-        outcomes = head + resolve_lines(platform, lines, progress)
+        if head and progress and detect_every_s:
+            progress(head[0])
+        ticks = detection_ticks(world.now, detect_every_s) if detect_every_s else None
+        outcomes = head + resolve_lines(platform, lines, progress, ticks)
         state = final_state(platform) if state_path else None
     _write_jsonl(out_path, outcomes)
     if state_path and state is not None:

@@ -18,8 +18,10 @@ from simulate.writer import write_contacts, write_truth, write_world
 __all__ = ["PRESETS", "Size", "generate", "write"]
 
 
-def generate(seed: int, size: Size) -> tuple[Day, GroundTruth]:
-    """The day for a seed and size, its contacts, and the oracle's ground truth."""
+def generate(seed: int, size: Size, detect_every_s: int | None = None
+             ) -> tuple[Day, GroundTruth]:
+    """The day for a seed and size, its contacts, and the oracle's ground truth (detection at
+    now, or on a schedule of that many seconds)."""
     day = build_day(seed, size)
     rng = random.Random(seed * 7919 + 17)
     writer = Writer(day, rng)
@@ -29,15 +31,15 @@ def generate(seed: int, size: Size) -> tuple[Day, GroundTruth]:
     day.contacts = sorted(writer.specs, key=lambda c: (c.at, c.driver, c.situation, c.text))
     for n, contact in enumerate(day.contacts, 1):
         contact.id = f"c-{n:05d}"
-    return day, compute(day)
+    return day, compute(day, detect_every_s)
 
 
-def write(seed: int, size: Size, out: Path) -> dict:
+def write(seed: int, size: Size, out: Path, detect_every_s: int | None = None) -> dict:
     """Generate a day into `out` (world.json, contacts.jsonl, truth.json); its summary."""
     out.mkdir(parents=True, exist_ok=True)
     gc.disable()  # millions of small objects: the cycle collector only slows the build down
     try:
-        day, truth = generate(seed, size)
+        day, truth = generate(seed, size, detect_every_s)
         write_world(day, out / "world.json")
         write_contacts(day, out / "contacts.jsonl")
         return write_truth(day, truth, out / "truth.json")

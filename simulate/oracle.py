@@ -1,5 +1,6 @@
-"""The oracle's platform state, and proactive detection at `now` applied to it (findings,
-incidents, the money breaker's admission, the remediations), from the world as written."""
+"""The oracle's platform state, and proactive detection at a time applied to it (findings,
+incidents, joining those awaiting an agent, the money breaker's admission over the hour's
+automatic pay, the remediations), from the world as written; detection may run many times."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ class State:
         for d in self.deposits.values():
             self.deposits_of[d["driver"]].append(d)
         self.links: dict[str, tuple[str | None, str]] = {}
+        self.awaiting: dict[tuple[str, str], tuple[str, list[Finding]]] = {}  # cause → incident
         self.automatic: list[tuple[int, str, int]] = []  # (time, detector, cents) paid
 
     def earn(self, driver: str, subject: str, kind: str, amount: int, source: str,
@@ -130,26 +132,30 @@ class State:
 
 
 def detect(state: State, now: int) -> tuple[dict, list[Finding], list[Finding]]:
-    """Detection at `now`: the replay's summary line, every finding, and those fixed."""
+    """Detection at `now`: the run's summary line, every finding, and those fixed."""
     findings = sorted(_findings(state, now), key=lambda f: f.key)
     groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in findings:
         groups[(f.detector, f.cause)].append(f)
     incidents, fix_now = [], []
     for (detector, cause), group in sorted(groups.items()):
+        if (detector, cause) in state.awaiting:
+            incidents.append(_join(state, (detector, cause), group))
+            continue
         if len(group) < INCIDENT_MIN:
             fix_now += group
             for f in group:
-                state.links[f.key] = (None, "fixing")
+                state.links.setdefault(f.key, (None, "fixing"))
             continue
         incident = _incident(detector, cause, group, now)
         incidents.append(incident)
-        held = incident["status"] == "awaiting_approval"
         for f in group:
             state.links[f.key] = (incident["id"], incident["status"])
-        if not held:
+        if incident["status"] == "awaiting_approval":
+            state.awaiting[(detector, cause)] = (incident["id"], list(group))
+        else:
             fix_now += group
-    admitted, deferred = _admit(sorted(fix_now, key=lambda f: f.key))
+    admitted, deferred = _admit(sorted(fix_now, key=lambda f: f.key), *state.window_pay(now))
     for f in admitted:
         state.carry_out(f.driver, f.verdict, "proactive", now)
         if f.pay:
@@ -159,6 +165,17 @@ def detect(state: State, now: int) -> tuple[dict, list[Finding], list[Finding]]:
         summary["payments"] = {"status": "capped", "deferred": len(deferred),
                                "deferred_cents": sum(f.pay for f in deferred)}
     return summary, findings, admitted
+
+
+def _join(state: State, cause: tuple[str, str], group: list[Finding]) -> dict:
+    """Findings of a cause whose incident awaits an agent: held in it, the incident grown."""
+    ident, earlier = state.awaiting[cause]
+    known = {f.key for f in earlier}
+    merged = earlier + [f for f in group if f.key not in known]
+    state.awaiting[cause] = (ident, merged)
+    for f in group:
+        state.links[f.key] = (ident, "awaiting_approval")
+    return _summary(ident, *cause, merged, "awaiting_approval")
 
 
 def _findings(state: State, now: int):
@@ -196,15 +213,22 @@ def _incident(detector: str, cause: str, group: list[Finding], now: int) -> dict
     slug = re.sub(r"[^a-z0-9]+", "-", cause.lower()).strip("-")
     at = datetime.fromtimestamp(now, UTC)
     waits = total > INCIDENT_TOTAL or drivers > INCIDENT_DRIVERS
-    return {"id": f"inc-{detector}-{slug}-{at:%Y%m%d%H%M}", "detector": detector,
-            "cause": cause, "subjects": sorted({f.verdict.subject for f in group}),
-            "drivers": drivers, "total_cents": total,
-            "status": "awaiting_approval" if waits else "remediated"}
+    return _summary(f"inc-{detector}-{slug}-{at:%Y%m%d%H%M}", detector, cause, group,
+                    "awaiting_approval" if waits else "remediated")
 
 
-def _admit(ordered: list[Finding]) -> tuple[list[Finding], list[Finding]]:
-    """The breaker: findings in key order until a cap would be passed; that scope's rest wait."""
-    overall, by = 0, defaultdict(int)
+def _summary(ident: str, detector: str, cause: str, group: list[Finding], status: str) -> dict:
+    return {"id": ident, "detector": detector, "cause": cause,
+            "subjects": sorted({f.verdict.subject for f in group}),
+            "drivers": len({f.driver for f in group}),
+            "total_cents": sum(f.amount for f in group), "status": status}
+
+
+def _admit(ordered: list[Finding], overall: int, paid: dict[str, int]
+           ) -> tuple[list[Finding], list[Finding]]:
+    """The breaker: findings in key order, over the hour's automatic pay so far, until a cap
+    would be passed; that scope's rest wait for a later run."""
+    by = defaultdict(int, paid)
     admitted, deferred, blocked = [], [], set()
     for f in ordered:
         if f.pay and ({"overall", f.detector} & blocked):

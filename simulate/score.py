@@ -37,11 +37,13 @@ def key_of(driver: str, action: dict) -> str:
 
 
 def owed_by_key(truth: dict) -> dict[str, int]:
-    """Every remediation the policy owes over the run, by key: what detection fixes, what each
-    contact carries out (pay in cents; 0 for reissues and retries)."""
+    """Every remediation the policy owes over the run, by key: what detection fixes (every run's,
+    on a schedule), what each contact carries out (pay in cents; 0 for reissues and retries)."""
     owed: dict[str, int] = {}
+    if "schedule" in truth:
+        owed |= {f["key"]: f["paid_cents"] for f in truth["schedule"]["fixed"]}
     for d in truth["defects"]:
-        if d["fixed_by"] == "proactive":
+        if d["fixed_by"] == "proactive" and "schedule" not in truth:
             owed[d["key"]] = d["finding"]["amount_cents"] if d["kind"] not in (
                 "reissue", "deposit_retry") else 0
     for c in truth["contacts"]:
@@ -73,14 +75,15 @@ def money(truth: dict, state: dict) -> dict:
 
 
 def proactive_keys(truth: dict, state: dict) -> set[str]:
-    """The remediation keys detection carried out, read from the sandbox's final state."""
+    """The remediation keys detection carried out, read from the sandbox's final state (with
+    the reissues and retries made since now: a contact's are told apart by the caller)."""
     now = truth["summary"]["now"]
     keys = {e["idempotency_key"] for e in state["earnings"] if e["source"] == "proactive"}
     drivers = {o["id"]: o["driver_id"] for o in state["offers"]}
     keys |= {f"{drivers[o['reissued_from']]}/{o['reissued_from']}/reissue"
-             for o in state["offers"] if o["reissued_from"] and o["accepted_at"] == now}
+             for o in state["offers"] if o["reissued_from"] and o["accepted_at"] >= now}
     keys |= {f"{d['driver_id']}/{d['id']}/deposit_retry" for d in state["deposits"]
-             if d["retried_at"] == now}
+             if d["retried_at"] and d["retried_at"] >= now}
     return keys
 
 

@@ -103,6 +103,11 @@ def write_truth(day: Day, truth: GroundTruth, path: Path) -> dict:
     with path.open("w", encoding="utf-8") as out:
         out.write(f'{{"summary":{dumps(facts)},\n"detection":{dumps(truth.detection)},\n')
         out.write(f'"unplanned_findings":{dumps(truth.unplanned)},\n')
+        if truth.schedule is not None:
+            out.write(f'"schedule":{{"every_s":{truth.schedule["every_s"]},'
+                      f'"runs":{truth.schedule["runs"]},\n')
+            _array(out, "fixed", (dumps(f) for f in truth.schedule["fixed"]), last=True)
+            out.write("},\n")
         _array(out, "defects", (dumps(r) for r in truth.defects))
         _array(out, "contacts", (dumps(r) for r in truth.contacts), last=True)
         out.write("}\n")

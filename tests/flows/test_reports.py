@@ -34,7 +34,8 @@ def demo_day(tmp_path_factory):
     """`onetouch demo --size tiny --seed 38`: (folder, what it printed, seconds)."""
     out = tmp_path_factory.mktemp("demo")
     started = time.perf_counter()
-    result = CliRunner().invoke(app, ["demo", "--size", SIZE, "--seed", SEED, "--out", str(out)])
+    result = CliRunner().invoke(app, ["demo", "--size", SIZE, "--seed", SEED, "--out", str(out),
+                                      "--detect-every", "0"])  # detection once, at now
     assert result.exit_code == 0, result.output
     return out, result.output, time.perf_counter() - started
 

@@ -49,7 +49,7 @@ def test_on_a_day_run_through_the_real_flows_the_incidents_rank_first(tmp_path):
     over the case store it wrote puts the day's incidents first."""
     out = tmp_path / "demo"
     result = CliRunner().invoke(app, ["demo", "--size", "tiny", "--seed", "38", "--out",
-                                      str(out)])
+                                      str(out), "--detect-every", "0"])
     assert result.exit_code == 0, result.output
     truth = json.loads((out / "truth.json").read_text())
     engine = create_engine(f"sqlite:///{out / 'run' / 'cases.db'}")
