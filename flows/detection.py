@@ -183,16 +183,22 @@ def detect_defects(zone: str | None = None, store_id: str | None = None) -> dict
         start_approval_wait(incident_escalation_id(incident_id))
     plan, admission = admit_findings(plan, now, policy, detection_reference(now))
     plan, references = plan_payments(plan, findings, now, policy, scope)
-    width = lane_width()
-    with deps.guard("payments", width), deps.guard("notifications", width):
-        futures = remediate_lane.map(lanes(plan, width), unmapped(references), unmapped(now))
-        fixed = {driver: done for future in futures for driver, done in future.result().items()}
+    fixed = remediate(plan, references, now) if plan.fix_now else {}
     paid = [f.action for done in fixed.values() for f in done]
     events.incidents_remediated(plan, paid)
     watch_automatic_pay(paid, now, detection_reference(now))
     publish_report(plan, len(findings), now, admission_markdown(admission))
     return {"findings": len(findings), "incidents": [i.summary() for i in plan.incidents],
             **admission_summary(admission)}
+
+
+def remediate(plan: DetectionPlan, references: dict[str, str], now: datetime
+              ) -> dict[str, list[Finding]]:
+    """Every driver's findings fixed in parallel lanes, under the lanes' platform slots."""
+    width = lane_width()
+    with deps.guard("payments", width), deps.guard("notifications", width):
+        futures = remediate_lane.map(lanes(plan, width), unmapped(references), unmapped(now))
+        return {driver: done for future in futures for driver, done in future.result().items()}
 
 
 def finish_incident(incident_id: str, verdict: str, done: tuple[RemediationAction, ...],
