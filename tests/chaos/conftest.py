@@ -92,10 +92,10 @@ def stack_tuning(crash_dir: Path, points: list[str]) -> dict[str, str]:
 
 
 @contextmanager
-def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: list[str]
-                ) -> Iterator[ChaosStack]:
+def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: list[str],
+                settings: dict[str, str] | None = None) -> Iterator[ChaosStack]:
     """`up` on SQLite or PostgreSQL (skipped without one), no schedules, crash points armed on
-    the worker; `down` after."""
+    the worker, these settings on the server and the worker; `down` after."""
     crash_dir = tmp / "crashes"
     crash_dir.mkdir()
     with pytest.MonkeyPatch.context() as env, _databases(backend, databases) as urls:
@@ -105,7 +105,8 @@ def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: lis
             env.setenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", urls[0])
         store = urls[1] if urls else f"sqlite:///{tmp / 'cases.db'}"
         layout = Layout(state_dir=tmp / "stack", ports=free_ports(), prefect_home=tmp / "prefect",
-                        case_store_url=store, tuning=stack_tuning(crash_dir, points))
+                        case_store_url=store,
+                        tuning=stack_tuning(crash_dir, points) | (settings or {}))
         status = up(layout, echo=lambda _: None, sandbox_key=SANDBOX_KEY)
         env.undo()
         try:
