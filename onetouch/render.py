@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from onetouch.help.kb import ARTICLES_DIR, knowledge_base
+
 ZONE_TIMEZONES = {
     "nashville": "America/Chicago",
     "new-orleans": "America/Chicago",
@@ -21,7 +23,7 @@ ZONE_TIMEZONES = {
     "phoenix": "America/Phoenix",
     "los-angeles": "America/Los_Angeles",
 }
-HELP_DIR = Path(__file__).parent / "data" / "help"
+HELP_DIR = ARTICLES_DIR
 SPANISH_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov",
                   "dic")
 
@@ -78,15 +80,9 @@ def help_article(topic: str | None, locale: str) -> dict[str, Any] | None:
     """The help article on a topic (an intent) as `{topic, path, title}`; title None if absent."""
     if not topic or not re.fullmatch(r"[a-z_]+", topic):
         return None
-    title = None
-    for lang in dict.fromkeys((locale, "en")):
-        article = HELP_DIR / f"{topic}.{lang}.md"
-        if article.is_file():
-            heading = next((line for line in article.read_text().splitlines()
-                            if line.startswith("# ")), "")
-            title = heading[2:].strip() or None
-            break
-    return {"topic": topic, "path": f"help/{topic}", "title": title}
+    found = next((article for lang in dict.fromkeys((locale, "en"))
+                  if (article := knowledge_base(lang, HELP_DIR).topic(topic))), None)
+    return {"topic": topic, "path": f"help/{topic}", "title": found.title if found else None}
 
 
 def render_reply(plan: Any, case_id: str, timezone: str,

@@ -1,5 +1,2 @@
-"""In-app help: answers from the driver's own facts, and resolutions started when owed."""
-
-from onetouch.help.api import help_router
-
-__all__ = ["help_router"]
+"""In-app help: answers from the driver's own facts, and resolutions started when owed
+(`onetouch.help.api.help_router`); `kb` is importable alone, stdlib only, for the replies."""

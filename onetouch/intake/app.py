@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
             return _error(404, "not_found", f"case {case_id!r} not found")
         return JSONResponse(status)
 
-    from onetouch.help import help_router  # the in-app help API (docs/help.md)
+    from onetouch.help.api import help_router  # the in-app help API (docs/help.md)
 
     app.include_router(help_router(settings, store, dispatch, clock=clock))
 

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from integrations import Platform, PlatformHttp
 from onetouch.casestore import CaseStore
-from onetouch.help import help_router
+from onetouch.help.api import help_router
 from onetouch.intake.signing import signed_query
 from onetouch.settings import Settings
 from sandbox import create_app as create_sandbox

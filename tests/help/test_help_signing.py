@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from onetouch.casestore import CaseStore
 from onetouch.cli import app as cli
-from onetouch.help import help_router
+from onetouch.help.api import help_router
 from onetouch.intake.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -19,7 +19,7 @@ from integrations.rephraser import (
     RephraseUnavailable,
 )
 from onetouch.casestore import CaseStore
-from onetouch.help import help_router
+from onetouch.help.api import help_router
 from onetouch.help.phrasing import amounts, keeps_the_facts, phrase
 from onetouch.settings import Settings
 from tests.help.conftest import SECRET, serving, signed_get
