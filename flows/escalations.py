@@ -13,7 +13,7 @@ from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification
 from onetouch.render import render_reply, timezone_for_zone
 from policy.approval import AgentDecision, ApprovalRefused, approved_actions, final_reply_items
-from policy.case import RemediationAction, ReplyPlan, idempotency_key
+from policy.case import KEY_KINDS, RemediationAction, ReplyPlan, idempotency_key
 
 
 class EscalationNotFound(LookupError):
@@ -35,8 +35,7 @@ def record_decision(escalation_id: str, decision: AgentDecision) -> bool:
 
 
 def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationAction:
-    kind = view.get("kind") or {"offer_reissue": "reissue",
-                                "deposit_retry": "deposit_retry"}[view["type"]]
+    kind = view.get("kind") or KEY_KINDS[view["type"]]
     driver_id = view.get("driver_id") or escalation["driver_id"]
     return RemediationAction(
         type=view["type"], driver_id=driver_id, subject_id=view["subject_id"],

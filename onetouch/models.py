@@ -211,3 +211,10 @@ ENTITY_MODELS: dict[str, type[Entity]] = {
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A stored time as aware UTC (SQLite gives them back naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -150,6 +150,10 @@ class CaseFacts(Frozen):
         )
 
 
+# The key's kind for actions that carry none of their own (pay adjustments carry their kind)
+KEY_KINDS = {"offer_reissue": "reissue", "deposit_retry": "deposit_retry"}
+
+
 def idempotency_key(driver_id: str, subject_id: str, kind: str) -> str:
     """The policy's remediation key: `{driver_id}/{subject_id}/{kind}`."""
     return f"{driver_id}/{subject_id}/{kind}"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import insert
 
 from onetouch.casestore.tables import audit_log
-from onetouch.models import format_utc
+from onetouch.models import format_utc, utc
 from onetouch.settings import get_settings
 
 
@@ -24,5 +24,5 @@ def audit(conn, at: datetime, actor: str, action: str, case_id: str | None,
 def json_row(row: dict) -> dict:
     for key, value in row.items():
         if isinstance(value, datetime):
-            row[key] = format_utc(value if value.tzinfo else value.replace(tzinfo=UTC))
+            row[key] = format_utc(utc(value))
     return row

@@ -4,7 +4,7 @@ escalations carried out), and each hurt driver and cause judged once."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
@@ -12,13 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from onetouch.casestore.audit import audit
 from onetouch.casestore.tables import audit_log, escalations, findings, outreach
+from onetouch.models import utc
+from policy.case import KEY_KINDS
 from policy.retention import Check, Fixed, Hurt
-
-ACTION_KINDS = {"offer_reissue": "reissue", "deposit_retry": "deposit_retry"}
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class OutreachRecords:
@@ -31,7 +27,7 @@ class OutreachRecords:
         escalation was carried out (with what the agent's decision fixed)."""
         with self.engine.connect() as conn:
             found = [Hurt(driver_id=r.driver_id, cause=r.incident_id, kind="incident",
-                          at=_utc(r.detected_at), fixed=_fixed_finding(r))
+                          at=utc(r.detected_at), fixed=_fixed_finding(r))
                      for r in conn.execute(select(findings).where(
                          findings.c.incident_id.is_not(None), findings.c.detected_at >= since))]
             rows = list(conn.execute(select(escalations).where(
@@ -39,7 +35,7 @@ class OutreachRecords:
                 escalations.c.created_at >= since)))
             effects = _effects(conn, [r.case_id for r in rows])
         return found + [Hurt(driver_id=r.driver_id, cause=r.id, kind="escalation",
-                             at=_utc(r.created_at), fixed=tuple(effects.get(r.case_id, ())))
+                             at=utc(r.created_at), fixed=tuple(effects.get(r.case_id, ())))
                         for r in rows]
 
     def outreach_done(self) -> set[str]:
@@ -82,7 +78,7 @@ def _effects(conn, case_ids: list[str]) -> dict[str, list[Fixed]]:
     for row in conn.execute(query):
         d = row.details or {}
         amount = d.get("amount_cents") if d.get("type") == "pay_adjustment" else 0
-        kind = d.get("kind") or ACTION_KINDS.get(d.get("type"), "fix")
+        kind = d.get("kind") or KEY_KINDS.get(d.get("type"), "fix")
         found[row.case_id].append(Fixed(kind=kind, subject_id=d.get("subject_id", ""),
                                         amount_cents=amount or 0))
     return found

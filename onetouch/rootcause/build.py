@@ -10,11 +10,11 @@ from sqlalchemy.engine import Engine
 
 from integrations import Platform
 from onetouch.casestore.tables import audit_log
-from onetouch.models import utc_now
+from onetouch.models import utc, utc_now
 from onetouch.rootcause.compute import report
 from onetouch.rootcause.load import load_cause_rows, view_from_platform, view_from_state
 from onetouch.rootcause.models import PlatformView, RootCauseReport
-from onetouch.scorecard.load import INTAKE, utc
+from onetouch.scorecard.load import INTAKE
 from onetouch.scorecard.models import Period
 from policy.config import PolicyConfig
 

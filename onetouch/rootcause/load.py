@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 
 from integrations import NotFound, Platform
 from onetouch.casestore.tables import contacts, findings
+from onetouch.models import utc
 from onetouch.rootcause.compute import previous_period
 from onetouch.rootcause.models import CauseRows, FindingLine, Place, PlatformView
 from onetouch.scorecard import segments
 from onetouch.scorecard.compute import ASK_LOOKBACK
-from onetouch.scorecard.load import CHUNK, load_rows, utc
+from onetouch.scorecard.load import CHUNK, load_rows
 from onetouch.scorecard.models import ACTION_KINDS, CaseRow, Period, Remediation
 from onetouch.scorecard.platform import from_platform, from_state
 from onetouch.scorecard.segments import segment_map

@@ -19,6 +19,7 @@ from onetouch.casestore.tables import (
     findings,
     outreach,
 )
+from onetouch.models import utc
 from onetouch.scorecard.compute import ASK_LOOKBACK, REPEAT_WINDOW
 from onetouch.scorecard.models import (
     ACTION_KINDS,
@@ -36,13 +37,6 @@ PROACTIVE = "proactive_"
 EXECUTED = "executed_"
 INTAKE = "intake"  # contacts kept on arrival, stamped with this machine's clock
 CHUNK = 500
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A stored time as aware UTC (SQLite gives them back naive)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _between(column, start: datetime | None, end: datetime | None):

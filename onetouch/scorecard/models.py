@@ -8,8 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from policy.case import KEY_KINDS
+
 Path = Literal["contact", "detection", "agent"]
-ACTION_KINDS = {"offer_reissue": "reissue", "deposit_retry": "deposit_retry"}
+ACTION_KINDS = KEY_KINDS
 
 
 class Frozen(BaseModel):
