@@ -12,10 +12,11 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from flows import deps
-from integrations import Conflict, NotFound, OutgoingNotification
+from flows.tasks import send_once
+from integrations import OutgoingNotification
 from onetouch.models import Driver, Offer
 from onetouch.render import render
-from onetouch.scorecard.segments import UNKNOWN, segment_map
+from onetouch.scorecard.segments import UNKNOWN, drivers_and_offers, segment_map
 from policy.retention import Check, Hurt, select_checks
 
 CHANNEL = "in_app"
@@ -33,15 +34,7 @@ def find_hurts(now: datetime) -> tuple[list[Hurt], set[str]]:
 def read_activity(driver_ids: list[str], since: datetime, now: datetime
                   ) -> tuple[dict[str, Driver], list[Offer]]:
     """The hurt drivers, and every offer from a window before the earliest hurt to now."""
-    platform = deps.platform()
-    drivers = {}
-    for driver_id in driver_ids:
-        try:
-            drivers[driver_id] = platform.drivers.get(driver_id)
-        except NotFound:
-            continue
-    offers = [o for o in platform.exports.stream("offers", since, now) if o.driver_id in drivers]
-    return drivers, offers
+    return drivers_and_offers(deps.platform(), driver_ids, since, now)
 
 
 @task(cache_policy=NONE, task_run_name="check-in {check.hurt.cause}")
@@ -58,15 +51,7 @@ def send_checkin(check: Check, driver: Driver, subject: str, body: str) -> str:
     """Send the check-in once: a re-run finds the one already sent under its key."""
     message = OutgoingNotification(driver_id=driver.id, channel=CHANNEL, locale=driver.locale,
                                    subject=subject, body=body, reference=check.hurt.cause)
-    notifications = deps.platform().notifications
-    try:
-        with deps.guard("notifications"):
-            return notifications.send(message, idempotency_key=check.key).value.id
-    except Conflict:
-        sent = notifications.find(check.key)
-        if sent is None:
-            raise
-        return sent.id
+    return send_once(message, check.key).id
 
 
 @task(cache_policy=NONE)

@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from flows import deps, events
 from flows.facts import collect_facts
 from integrations import Conflict, NotFound, OutgoingNotification, PayAdjustment
-from onetouch.models import Contact, Driver
+from onetouch.models import Contact, Driver, Notification
 from onetouch.outcomes import ContactOutcome, SentReply
 from onetouch.render import render_reply, timezone_for_zone
-from policy.case import CaseFacts, Decision, FindingLink, RemediationAction, Understanding
+from policy.case import CaseFacts, Decision, RemediationAction, Understanding
 from policy.decide import decide
 
 
@@ -62,9 +62,8 @@ def gather_facts(contact: Contact, driver: Driver, understanding: Understanding)
     """The platform's facts bearing on the contact, at the platform's clock."""
     platform = deps.platform()
     now = platform.clock.now()
-    links = tuple(FindingLink(key=key, incident_id=incident, status=status) for key, (
-        incident, status) in deps.case_store().finding_links(driver.id).items())
-    return collect_facts(platform, contact, driver, understanding, now, deps.policy(), links)
+    return collect_facts(platform, contact, driver, understanding, now, deps.policy(),
+                         deps.case_store().finding_links(driver.id))
 
 
 @task(cache_policy=NONE)
@@ -129,13 +128,21 @@ def send_reply(decision: Decision, driver: Driver, subject: str, body: str) -> S
     key = f"{decision.case_id}/{plan.template}"
     message = OutgoingNotification(driver_id=driver.id, channel=plan.channel, locale=plan.locale,
                                    subject=subject, body=body, reference=decision.case_id)
+    sent = send_once(message, key)
+    return SentReply(channel=sent.channel, locale=sent.locale, text=sent.body)
+
+
+def send_once(message: OutgoingNotification, key: str) -> Notification:
+    """Send a message under its key; a re-run gets the one already sent under it."""
     notifications = deps.platform().notifications
     try:
         with deps.guard("notifications"):
-            sent = notifications.send(message, idempotency_key=key).value
+            return notifications.send(message, idempotency_key=key).value
     except Conflict:
         sent = notifications.find(key)
-    return SentReply(channel=sent.channel, locale=sent.locale, text=sent.body)
+        if sent is None:
+            raise
+        return sent
 
 
 @task(cache_policy=NONE)

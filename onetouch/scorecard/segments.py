@@ -50,13 +50,19 @@ def from_state(state: dict[str, Any], driver_ids: set[str], now: datetime,
 def from_platform(platform: Platform, driver_ids: set[str], now: datetime,
                   rules: SegmentRules) -> dict[str, str]:
     """The drivers' segments read from the platform: each driver once, one offers export."""
-    drivers = []
+    drivers, offers = drivers_and_offers(platform, driver_ids,
+                                         now - timedelta(days=rules.window_days), now)
+    return segment_map(drivers.values(), offers, now, rules)
+
+
+def drivers_and_offers(platform: Platform, driver_ids: Iterable[str], since: datetime,
+                       now: datetime) -> tuple[dict[str, Driver], list[Offer]]:
+    """The drivers the platform knows, each read once, and their offers from one export."""
+    drivers = {}
     for driver_id in sorted(driver_ids):
         try:
-            drivers.append(platform.drivers.get(driver_id))
+            drivers[driver_id] = platform.drivers.get(driver_id)
         except NotFound:
             continue
-    since = now - timedelta(days=rules.window_days)
-    offers = [o for o in platform.exports.stream("offers", since, now)
-              if o.driver_id in driver_ids]
-    return segment_map(drivers, offers, now, rules)
+    offers = [o for o in platform.exports.stream("offers", since, now) if o.driver_id in drivers]
+    return drivers, offers
