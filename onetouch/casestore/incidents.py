@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from onetouch.casestore.audit import audit, json_row
 from onetouch.casestore.tables import audit_log, escalations, findings, incidents
-from policy.case import RemediationAction
+from policy.case import FindingLink, RemediationAction
 from policy.detect import Finding
 from policy.incidents import Cause, DetectionPlan, Incident
 
@@ -177,15 +177,16 @@ class IncidentRecords:
         with self.engine.connect() as conn:
             return [json_row(dict(r)) for r in conn.execute(query).mappings()]
 
-    def finding_links(self, driver_id: str) -> dict[str, tuple[str | None, str]]:
-        """The driver's findings by key: the incident each belongs to, and its status."""
+    def finding_links(self, driver_id: str) -> tuple[FindingLink, ...]:
+        """The driver's findings: each key, the incident it belongs to, and its status."""
         query = (select(findings.c.key, findings.c.incident_id, findings.c.status,
                         incidents.c.status.label("incident_status"))
                  .join(incidents, incidents.c.id == findings.c.incident_id, isouter=True)
                  .where(findings.c.driver_id == driver_id))
         with self.engine.connect() as conn:
-            return {r.key: (r.incident_id, r.incident_status or r.status)
-                    for r in conn.execute(query)}
+            return tuple(FindingLink(key=r.key, incident_id=r.incident_id,
+                                     status=r.incident_status or r.status)
+                         for r in conn.execute(query))
 
 
 def action_view(action: RemediationAction) -> dict[str, Any]:

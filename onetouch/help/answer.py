@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from onetouch.models import Contact, Locale
-from policy.case import CaseFacts, RemediationAction, ReplyItem, Understanding
+from policy.case import CaseFacts, RemediationAction, ReplyItem, Understanding, case_id_for
 from policy.config import PolicyConfig
 from policy.decide import ESCALATING_INTENTS, assess_intent, decide
 from policy.linking import hold_incident_findings
@@ -36,7 +36,7 @@ class HelpPlan(BaseModel):
 
     @property
     def case_id(self) -> str | None:
-        return f"case-{self.contact_id}" if self.contact_id else None
+        return case_id_for(self.contact_id) if self.contact_id else None
 
 
 def query_contact(driver_id: str, now: datetime, offer_id: str | None, q: str,

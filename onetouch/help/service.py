@@ -24,7 +24,7 @@ from onetouch.help.phrasing import amounts, phrase
 from onetouch.help.query import HelpQuery
 from onetouch.models import Contact
 from onetouch.render import render, timezone_for_zone
-from policy.case import CaseFacts, FindingLink, Understanding
+from policy.case import CaseFacts, Understanding
 from policy.config import PolicyConfig
 
 LOG = logging.getLogger("onetouch.help")
@@ -90,9 +90,8 @@ class HelpService:
         now = platform.clock.now()
         contact = query_contact(driver.id, now, query.offer_id, query.q, query.hinted_intent())
         understanding = self.understand(contact)
-        links = tuple(FindingLink(key=key, incident_id=incident, status=status)
-                      for key, (incident, status) in self._store.finding_links(driver.id).items())
-        facts = collect_facts(platform, contact, driver, understanding, now, self._policy, links)
+        facts = collect_facts(platform, contact, driver, understanding, now, self._policy,
+                              self._store.finding_links(driver.id))
         if facts.foreign_or_missing_ids:
             field = "offer_id" if query.offer_id in facts.foreign_or_missing_ids else "q"
             raise HelpNotFound(field, "not found among this driver's records: "
