@@ -27,11 +27,11 @@ from flows import deps
 from onetouch.intake.app import emit_contact_event
 from onetouch.models import utc_now
 from onetouch.settings import get_settings
+from onetouch.stack_restart import HEARTBEAT_EVENT, SILENT_BEATS
 
 UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED,
               StateType.CANCELLING]
 PAGE = 200
-HEARTBEAT = "prefect.flow-run.heartbeat"
 
 
 def contacts_in_flight() -> set[str]:
@@ -65,14 +65,15 @@ def _crashed_if_dead(client: SyncPrefectClient, run: FlowRun) -> bool:
     if run.state is None or run.state.type not in (StateType.PENDING, StateType.RUNNING) or (
             not beat):
         return False
-    since = utc_now() - timedelta(seconds=3 * beat)
+    silent_s = SILENT_BEATS * beat
+    since = utc_now() - timedelta(seconds=silent_s)
     if run.state.timestamp > since or client.read_events(EventFilter(
             occurred=EventOccurredFilter(since=since),
-            event=EventNameFilter(name=[HEARTBEAT]),
+            event=EventNameFilter(name=[HEARTBEAT_EVENT]),
             resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"])), limit=1).events:
         return False
     client.set_flow_run_state(run.id, Crashed(
-        message=f"no sign of life for {3 * beat} s: its process died"))
+        message=f"no sign of life for {silent_s} s: its process died"))
     get_run_logger().warning("run %s showed no sign of life: marked Crashed", run.name)
     return True
 

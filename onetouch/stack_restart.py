@@ -23,6 +23,8 @@ STATE_FILE = "stack.json"
 SANDBOX_DB = "sandbox.db"
 ZOMBIE_RUNNING = "onetouch-crash-runs-without-heartbeat"
 ZOMBIE_PENDING = "onetouch-crash-runs-stuck-pending"
+HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
+SILENT_BEATS = 3  # heartbeats missed before a Running run counts as dead
 SUSPENDING_FLOWS = ("await-agent-decision",)  # silent while suspended, for days
 LEFT_STATES = ("Completed", "Failed", "Crashed", "Cancelled", "Cancelling", "Paused",
                "Suspended", "Scheduled", "AwaitingRetry", "Late")
@@ -184,8 +186,9 @@ def zombie_automations(heartbeat_s: int) -> list[Any]:
     from prefect.events.actions import ChangeFlowRunState
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
-    heartbeat = "prefect.flow-run.heartbeat"
-    wanted = {ZOMBIE_RUNNING: ({"prefect.flow-run.Running", heartbeat}, {heartbeat}, 3),
+    heartbeat = HEARTBEAT_EVENT
+    wanted = {ZOMBIE_RUNNING: ({"prefect.flow-run.Running", heartbeat}, {heartbeat},
+                               SILENT_BEATS),
               ZOMBIE_PENDING: ({"prefect.flow-run.Pending"}, {"prefect.flow-run.Running"}, 2)}
     return [AutomationCore(
         name=name, trigger=EventTrigger(
