@@ -34,12 +34,13 @@ from onetouch.stack_burst import (
 from onetouch.stack_workers import POLLING
 from tests.deploy.conftest import SANDBOX_KEY, free_ports, postgres_databases, wait_for
 
-pytestmark = [pytest.mark.stack, pytest.mark.heavy]
 COUNT = int(os.environ.get("ONETOUCH_BURST_CONTACTS", "30"))
 WORKERS, WORKER_LIMIT = 2, 3
 SECRET = "burst-test-secret"
 DATABASES = ("onetouch_burst_prefect", "onetouch_burst_cases")
 SECONDS_PER_CONTACT = 12  # 2-3 times the slowest seen on a busy 2-core machine
+pytestmark = [pytest.mark.stack, pytest.mark.heavy,
+              pytest.mark.timeout(600 + COUNT * SECONDS_PER_CONTACT)]
 
 
 @dataclass
