@@ -140,9 +140,19 @@ class PlatformHttp:
     def stream_lines(self, path: str, params: Params | None = None) -> Iterator[bytes]:
         """Every line of a streamed answer (bytes, without the newline), blank ones included;
         only opening the stream is retried."""
+        rest = b""
+        for chunk in self.stream_bytes(path, params):
+            lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+            rest = lines.pop()
+            yield from lines
+        if rest:
+            yield rest
+
+    def stream_bytes(self, path: str, params: Params | None = None) -> Iterator[bytes]:
+        """A streamed answer's body as it arrives; only opening the stream is retried."""
         response = self._send("GET", path, params=params, stream=True)
         try:
-            yield from _lines(response, path)
+            yield from _chunks(response, path)
         finally:
             response.close()
 
@@ -242,17 +252,10 @@ def _page(page: Any, path: str) -> tuple[list[dict[str, Any]], str | None]:
     return page["items"], cursor or None
 
 
-def _lines(response: httpx.Response, path: str) -> Iterator[bytes]:
-    """The lines of a streamed answer, split on newlines as the chunks arrive (cheaper than
-    decoding the text first), with transport failures as typed errors."""
-    rest = b""
+def _chunks(response: httpx.Response, path: str) -> Iterator[bytes]:
+    """A streamed answer's chunks, with transport failures as typed errors."""
     try:
-        for chunk in response.iter_bytes():
-            lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
-            rest = lines.pop()
-            yield from lines
-        if rest:
-            yield rest
+        yield from response.iter_bytes()
     except httpx.TimeoutException as exc:
         raise Timeout(f"GET {path}: timed out while streaming") from exc
     except httpx.TransportError as exc:

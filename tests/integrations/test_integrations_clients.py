@@ -356,3 +356,26 @@ def test_batched_ndjson_keeps_every_model_in_order(samples):
     lines = [json.dumps(o).encode() for o in offers]
     got = list(read_ndjson(Offer, [*lines[:3], b"  ", *lines[3:]], "file", batch=2))
     assert [o.id for o in got] == [f"o-{n}" for n in range(7)]
+
+
+def test_export_download_saves_the_body_as_sent(make_platform, script, samples, tmp_path):
+    line = httpx.Response(200, json=samples["offers"]).content
+    body = b"\n".join([line, b"", line]) + b"\n"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter([body[i:i + 5] for i in range(0, len(body), 5)]))
+
+    handler = script(answer)
+    destination = tmp_path / "offers.ndjson"
+    source = make_platform(handler).exports.download("offers", SINCE, UNTIL, destination)
+    assert (source, destination.read_bytes()) == ("GET /exports/offers", body)
+    assert dict(handler.last.url.params) == {"since": "2026-11-20T00:00:00Z",
+                                             "until": "2026-11-21T00:00:00Z"}
+
+
+def test_export_download_refuses_bad_arguments_before_asking(make_platform, script, reply,
+                                                             tmp_path):
+    handler = script(reply(200, text=""))
+    with pytest.raises(ValueError, match="no export for 'drivers'"):
+        make_platform(handler).exports.download("drivers", SINCE, UNTIL, tmp_path / "x")
+    assert handler.calls == 0
