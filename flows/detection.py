@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from prefect import flow, get_run_logger, task, unmapped
@@ -19,33 +21,32 @@ from flows.payments_safety import admission_markdown, admission_summary, admit_f
 from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification, PlatformError
 from onetouch.casestore.incidents import incident_escalation_id
+from onetouch.detection_read import READ_PAST_NOW, read_window
 from onetouch.render import render, render_reply, timezone_for_zone
 from policy.approval import final_reply_items
 from policy.case import RemediationAction, ReplyItem, ReplyPlan
 from policy.config import PolicyConfig
-from policy.detect import Finding, Reconciler, Scope, detection_since
+from policy.detect import Finding, Scope, detection_since
 from policy.incidents import DetectionPlan, plan_detection
-
-READ_PAST_NOW = timedelta(seconds=1)
 
 
 @task(cache_policy=NONE)
 def reconcile(now: datetime, policy: PolicyConfig, scope: Scope) -> list[Finding]:
-    """Stream the window's exports through the amount rules: every shortfall found."""
-    exports = deps.platform().exports
-    since, until = detection_since(now, policy), now + READ_PAST_NOW
-    reconciler = Reconciler(now, policy, exports.stream("incentives", since, until), scope)
-    for earning in exports.stream("earnings", since, until):
-        reconciler.add_earning(earning)
-    for offer in exports.stream("offers", reconciler.offers_since, until):
-        reconciler.add_offer(offer)
-    offers = deps.platform().offers
-    orders = {order_id: offers.get_order(order_id)
+    """Read the window's exports through the screen and the amount rules: every shortfall."""
+    platform = deps.platform()
+    with TemporaryDirectory(prefix="onetouch-detect-") as workdir:
+        read = read_window(platform.exports, now, policy, scope, Path(workdir))
+    reconciler = read.reconciler
+    orders = {order_id: platform.offers.get_order(order_id)
               for order_id in reconciler.orders_needed()}
-    deposits = exports.stream("deposits", since, until) if scope.everything else ()
+    since, until = detection_since(now, policy), now + READ_PAST_NOW
+    deposits = platform.exports.stream("deposits", since, until) if scope.everything else ()
     findings = reconciler.finish(orders, deposits)
-    get_run_logger().info("read %d offers and %d earnings: %d findings",
-                          reconciler.offers_read, reconciler.earnings_read, len(findings))
+    get_run_logger().info(
+        "read %d offers and %d earnings, %s; %d offers through the rules: %d findings",
+        read.scanned["offers"], read.scanned["earnings"],
+        "screened in DuckDB" if read.screened else "every row through the models",
+        reconciler.offers_read, len(findings))
     return findings
 
 
