@@ -5,8 +5,10 @@ offers against the models, and hands Python only the offers the amount rules cou
 from __future__ import annotations
 
 import functools
+import json
 import types
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
@@ -17,18 +19,20 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from onetouch.models import Earning, Incentive, Offer
 from policy.config import PolicyConfig
 
-UTC_TEXT = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z"
+UTC_SHAPE = "____-__-__T__:__:__%"
+UTC_FORMATS = "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']"
 INTEGER_JSON = ("UBIGINT", "BIGINT")
+KEY_SAMPLE = 2048
 TABLES: dict[str, type[BaseModel]] = {"earnings": Earning, "offers": Offer}
 MEMORY_LIMIT = "1GB"
 
 PAID_SQL = """
 CREATE TEMP TABLE paid AS
 SELECT driver_id, coalesce(nullif(offer_id, ''), nullif(incentive_id, ''), '') AS subject,
-       sum(amount_cents::BIGINT) FILTER (kind = 'base') AS base,
-       sum(amount_cents::BIGINT) FILTER (kind = 'tip') AS tip,
+       sum(amount_cents_int) FILTER (kind = 'base') AS base,
+       sum(amount_cents_int) FILTER (kind = 'tip') AS tip,
        count(*) FILTER (kind = 'wait_time') AS waits,
-       sum(amount_cents::BIGINT) FILTER (kind = 'cancellation') AS cancellation,
+       sum(amount_cents_int) FILTER (kind = 'cancellation') AS cancellation,
        count(*) FILTER (kind = 'incentive') AS rewards
 FROM earnings GROUP BY ALL
 """
@@ -37,9 +41,9 @@ PASSED_SQL = """
 CREATE TEMP TABLE passed AS
 WITH o AS (
     SELECT id, driver_id, zone, status, cancelled_by, cancel_reason, reissued_from,
-           base_pay_cents::BIGINT AS base, customer_tip_cents::BIGINT AS tip,
-           delivered_at::TIMESTAMPTZ AS delivered, cancelled_at::TIMESTAMPTZ AS cancelled,
-           epoch(picked_up_at::TIMESTAMPTZ) - epoch(arrived_at_store::TIMESTAMPTZ) AS waited
+           base_pay_cents_int AS base, customer_tip_cents_int AS tip,
+           delivered_at_ts AS delivered, cancelled_at_ts AS cancelled,
+           epoch(picked_up_at_ts) - epoch(arrived_at_store_ts) AS waited
     FROM offers
 ), owed AS (
     SELECT o.id FROM o LEFT JOIN paid p ON p.driver_id = o.driver_id AND p.subject = o.id
@@ -95,23 +99,43 @@ def screen(files: dict[str, Path], now: datetime, policy: PolicyConfig,
 
 
 def _load(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> bool:
-    """One export into a table, every row checked; False when a row or a key does not fit."""
+    """One export into a table with its times and cents typed, every row checked; False when
+    a row or a key does not fit."""
     model = TABLES[name]
-    if path.stat().st_size and _unknown_keys(con, model, path):
+    if _unknown_keys(model, path):
         return False
     columns = ", ".join(f"{field}: '{_column_type(model, field)}'" for field in model.model_fields)
-    con.execute(f"CREATE TEMP TABLE {name} AS "
-                f"SELECT * FROM read_ndjson(?, columns = {{{columns}}})", [str(path)])
-    checks = " AND ".join(f"coalesce({check}, false)" for check in row_checks(model))
-    (bad,) = con.execute(f"SELECT count(*) FROM {name} WHERE NOT ({checks})").fetchone()
+    fits = "coalesce(" + " AND ".join(f"({check})" for check in row_checks(model)) + ", false)"
+    con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, {fits} AS fits FROM ("
+                f"SELECT *, {', '.join(_typed(model))} "
+                f"FROM read_ndjson(?, columns = {{{columns}}}))", [str(path)])
+    (bad,) = con.execute(f"SELECT count(*) FROM {name} WHERE NOT fits").fetchone()
     return bad == 0
 
 
-def _unknown_keys(con: duckdb.DuckDBPyConnection, model: type[BaseModel], path: Path) -> bool:
-    """Keys outside the model in the rows DuckDB samples to find the file's columns."""
-    found = {row[0] for row in con.execute("DESCRIBE SELECT * FROM read_ndjson(?)",
-                                           [str(path)]).fetchall()}
-    return bool(found - set(model.model_fields))
+def _unknown_keys(model: type[BaseModel], path: Path) -> bool:
+    """Keys outside the model, or a line that is not a JSON object, in the file's first lines."""
+    with path.open("rb") as file:
+        try:
+            keys = set().union(*(json.loads(line) for line in islice(file, KEY_SAMPLE)
+                                 if line.strip()))
+        except (ValueError, TypeError):
+            return True
+    return bool(keys - set(model.model_fields))
+
+
+def _typed(model: type[BaseModel]) -> list[str]:
+    """Each time parsed (`<field>_ts`, NULL when it is not ISO-8601 UTC with a Z) and each
+    cents figure as an integer (`<field>_int`, NULL when the JSON is not an integer)."""
+    typed = []
+    for name, field in model.model_fields.items():
+        leaves = _leaves(field.annotation)
+        if datetime in leaves:
+            typed.append(f"try_strptime({name}, {UTC_FORMATS}) AS {name}_ts")
+        elif int in leaves:
+            typed.append(f"CASE WHEN json_type({name}) IN {INTEGER_JSON} "
+                         f"THEN try_cast({name} AS BIGINT) END AS {name}_int")
+    return typed
 
 
 def _leaves(annotation: Any) -> list[Any]:
@@ -138,11 +162,9 @@ def row_checks(model: type[BaseModel]) -> list[str]:
         if field.is_required():
             checks.append(f"{name} IS NOT NULL")
         if datetime in leaves:
-            checks.append(f"{name} IS NULL OR regexp_full_match({name}, '{UTC_TEXT}')"
-                          f" AND try_cast({name} AS TIMESTAMPTZ) IS NOT NULL")
+            checks.append(f"{name} IS NULL OR {name} LIKE '{UTC_SHAPE}' AND {name}_ts IS NOT NULL")
         elif int in leaves:
-            checks.append(f"{name} IS NULL OR json_type({name}) IN {INTEGER_JSON}"
-                          f" AND {name}::BIGINT {_bound(field.metadata)}")
+            checks.append(f"{name} IS NULL OR coalesce({name}_int {_bound(field.metadata)}, false)")
         elif leaves and all(isinstance(leaf, str) for leaf in leaves):
             checks.append(f"{name} IS NULL OR {name} IN {tuple(leaves)}")
     if model is Offer:
@@ -162,32 +184,36 @@ def _bound(metadata: list[Any]) -> str:
 
 def _load_challenges(con: duckdb.DuckDBPyConnection, incentives: list[Incentive]) -> None:
     """Each enrolled driver of each ended challenge, with what the challenge asks."""
-    con.execute("CREATE TEMP TABLE challenges (incentive_id VARCHAR, driver_id VARCHAR, "
-                "zone VARCHAR, starts_at TIMESTAMPTZ, ends_at TIMESTAMPTZ, required BIGINT)")
-    rows = [(i.id, driver_id, i.zone, i.starts_at, i.ends_at, i.required_deliveries)
-            for i in incentives for driver_id in sorted(set(i.enrolled_driver_ids))]
-    if rows:
-        con.executemany("INSERT INTO challenges VALUES (?, ?, ?, ?, ?, ?)", rows)
+    pairs = [(i, driver_id) for i in incentives for driver_id in sorted(set(i.enrolled_driver_ids))]
+    con.execute(
+        "CREATE TEMP TABLE challenges AS SELECT unnest($ids::VARCHAR[]) AS incentive_id, "
+        "unnest($drivers::VARCHAR[]) AS driver_id, unnest($zones::VARCHAR[]) AS zone, "
+        "unnest($starts::TIMESTAMPTZ[]) AS starts_at, unnest($ends::TIMESTAMPTZ[]) AS ends_at, "
+        "unnest($required::BIGINT[]) AS required",
+        {"ids": [i.id for i, _ in pairs], "drivers": [d for _, d in pairs],
+         "zones": [i.zone for i, _ in pairs], "starts": [i.starts_at for i, _ in pairs],
+         "ends": [i.ends_at for i, _ in pairs],
+         "required": [i.required_deliveries for i, _ in pairs]})
 
 
 def _passed(con: duckdb.DuckDBPyConnection) -> Screened:
     """The rows that passed, as models, and the rows checked."""
     (earnings_read,) = con.execute("SELECT count(*) FROM earnings").fetchone()
     (offers_read,) = con.execute("SELECT count(*) FROM offers").fetchone()
-    earnings = _rows(con, Earning, "SELECT * FROM earnings WHERE coalesce(offer_id, '') = '' "
-                                   "OR offer_id IN (SELECT id FROM passed)")
-    offers = _rows(con, Offer, "SELECT * FROM offers WHERE id IN (SELECT id FROM passed)")
+    earnings = _rows(con, Earning, "earnings", "coalesce(offer_id, '') = '' "
+                                               "OR offer_id IN (SELECT id FROM passed)")
+    offers = _rows(con, Offer, "offers", "id IN (SELECT id FROM passed)")
     return Screened(earnings, offers, {"earnings": earnings_read, "offers": offers_read})
 
 
-def _rows(con: duckdb.DuckDBPyConnection, model: type[BaseModel], query: str) -> list[Any]:
-    """A query's rows validated as models (integers arrive as JSON text)."""
-    result = con.execute(query)
-    names = [column[0] for column in result.description]
-    cents = {name for name in names if _column_type(model, name) == "JSON"}
-    rows = [{name: int(value) if name in cents and value is not None else value
-             for name, value in zip(names, row, strict=True)} for row in result.fetchall()]
-    return _list_of(model).validate_python(rows)
+def _rows(con: duckdb.DuckDBPyConnection, model: type[BaseModel], table: str, where: str
+          ) -> list[Any]:
+    """The rows of a table that meet a condition, validated as models."""
+    names = list(model.model_fields)
+    columns = ", ".join(f"{name}_int AS {name}" if _column_type(model, name) == "JSON" else name
+                        for name in names)
+    rows = con.execute(f"SELECT {columns} FROM {table} WHERE {where}").fetchall()
+    return _list_of(model).validate_python([dict(zip(names, row, strict=True)) for row in rows])
 
 
 @functools.cache
