@@ -22,7 +22,7 @@ from policy.config import PolicyConfig
 UTC_SHAPE = "____-__-__T__:__:__%"
 UTC_FORMATS = "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']"
 INTEGER_JSON = ("UBIGINT", "BIGINT")
-KEY_SAMPLE = 2048
+KEY_SAMPLE = 512
 TABLES: dict[str, type[BaseModel]] = {"earnings": Earning, "offers": Offer}
 MEMORY_LIMIT = "1GB"
 
@@ -41,6 +41,7 @@ PASSED_SQL = """
 CREATE TEMP TABLE passed AS
 WITH o AS (
     SELECT id, driver_id, zone, status, cancelled_by, cancel_reason, reissued_from,
+           arrived_at_store IS NOT NULL AS arrived,
            base_pay_cents_int AS base, customer_tip_cents_int AS tip,
            delivered_at_ts AS delivered, cancelled_at_ts AS cancelled,
            epoch(picked_up_at_ts) - epoch(arrived_at_store_ts) AS waited
@@ -51,8 +52,10 @@ WITH o AS (
           AND (o.base > coalesce(p.base, 0) OR o.tip > coalesce(p.tip, 0)
                OR coalesce(p.waits, 0) = 0 AND o.waited >= $free_seconds)
        OR o.status = 'cancelled' AND o.cancelled BETWEEN $since AND $now
-          AND o.cancelled_by IN ('customer', 'store', 'system')
-          AND (coalesce(p.cancellation, 0) < o.base
+          AND (o.arrived AND o.cancelled_by IN ('customer', 'store', 'system')
+                   AND coalesce(p.cancellation, 0) < o.base
+               OR o.cancelled_by IN ('store', 'system')
+                   AND coalesce(p.cancellation, 0) < o.base // 2
                OR o.cancelled_by = 'system' AND o.cancel_reason = 'app_error')
        OR o.reissued_from IS NOT NULL
 ), unpaid AS (
@@ -82,7 +85,7 @@ def screen(files: dict[str, Path], now: datetime, policy: PolicyConfig,
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
                                  "temp_directory": str(workdir / "duckdb.tmp")})
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET TimeZone = 'UTC'; SET preserve_insertion_order = false")
         if not all(_load(con, name, files[name]) for name in TABLES):
             return None
         _load_challenges(con, incentives)
