@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import types
 from datetime import datetime, timedelta
 from itertools import islice
@@ -18,6 +19,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from onetouch.models import Earning, Incentive, Offer
 from policy.config import PolicyConfig
+from policy.detect import detection_since
+
+log = logging.getLogger(__name__)
 
 UTC_SHAPE = "____-__-__T__:__:__%"
 UTC_FORMATS = "['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']"
@@ -87,15 +91,17 @@ def screen(files: dict[str, Path], now: datetime, policy: PolicyConfig,
     try:
         con.execute("SET TimeZone = 'UTC'; SET preserve_insertion_order = false")
         if not all(_load(con, name, files[name]) for name in TABLES):
+            log.warning("the screen stepped aside: a row does not fit the models")
             return None
         _load_challenges(con, incentives)
         con.execute(PAID_SQL)
-        since = now - timedelta(hours=policy.detection_window_hours)
         con.execute(PASSED_SQL, {
-            "now": now, "since": since, "posted": now - timedelta(minutes=policy.pay_grace_minutes),
+            "now": now, "since": detection_since(now, policy),
+            "posted": now - timedelta(minutes=policy.pay_grace_minutes),
             "free_seconds": policy.wait_free_minutes * 60})
         return _passed(con)
-    except (duckdb.Error, ValidationError):
+    except (duckdb.Error, ValidationError) as exc:
+        log.warning("the screen stepped aside: %s", type(exc).__name__)
         return None
     finally:
         con.close()

@@ -100,7 +100,7 @@ BAD_ROWS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_ROWS))
-def test_a_row_the_models_refuse_makes_the_screen_step_aside(case, tmp_path):
+def test_a_row_the_models_refuse_makes_the_screen_step_aside(case, tmp_path, caplog):
     raw, _ = build_detection_world(1)
     name, where, field, value = BAD_ROWS[case]
     row = _first(raw, name, **where)
@@ -111,6 +111,7 @@ def test_a_row_the_models_refuse_makes_the_screen_step_aside(case, tmp_path):
     world = World.model_validate(build_detection_world(1)[0])
     got = screen(_write(tmp_path, raw), world.now, POLICY, world.incentives, tmp_path)
     assert got is None
+    assert "the screen stepped aside" in caplog.text
 
 
 def test_a_line_that_is_not_json_makes_the_screen_step_aside(tmp_path):
