@@ -129,8 +129,8 @@ def export_files(db: Path, out: Path) -> tuple[datetime, dict[str, int]]:
     of app-error cancellations (the only ones a reissue can need) read from the sandbox."""
     from integrations import Platform
     from integrations.exports import read_ndjson
-    from onetouch.detection_read import READ_PAST_NOW, file_lines
-    from onetouch.models import Incentive, format_utc
+    from onetouch.detection_read import file_lines, window
+    from onetouch.models import Incentive
     from policy.config import PolicyConfig
     from policy.detect import Reconciler
 
@@ -138,19 +138,13 @@ def export_files(db: Path, out: Path) -> tuple[datetime, dict[str, int]]:
     policy = PolicyConfig()
     with Platform.from_settings() as platform:
         now = platform.clock.now()
-        since, until = now - timedelta(hours=policy.detection_window_hours), now + READ_PAST_NOW
-        windows = {"incentives": since, "earnings": since, "deposits": since}
+        since, until = window(now, policy)
         for entity in ("incentives", "earnings", "offers", "deposits"):
+            start = since
             if entity == "offers":
                 incentives = read_ndjson(Incentive, file_lines(out / "incentives.ndjson"), "file")
-                windows["offers"] = Reconciler(now, policy, incentives).offers_since
-            params = {"since": format_utc(windows[entity]), "until": format_utc(until)}
-            with platform.http.client.stream("GET", f"/exports/{entity}", params=params,
-                                             timeout=120) as answer, \
-                    (out / f"{entity}.ndjson").open("wb") as file:
-                answer.raise_for_status()
-                for chunk in answer.iter_raw(1 << 20):
-                    file.write(chunk)
+                start = Reconciler(now, policy, incentives).offers_since
+            platform.exports.download(entity, start, until, out / f"{entity}.ndjson")
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con, \
             (out / "orders.ndjson").open("w") as file:
         for (data,) in con.execute(

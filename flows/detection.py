@@ -21,7 +21,7 @@ from flows.payments_safety import admission_markdown, admission_summary, admit_f
 from flows.tasks import carry_out
 from integrations import Conflict, OutgoingNotification, PlatformError
 from onetouch.casestore.incidents import incident_escalation_id
-from onetouch.detection_read import READ_PAST_NOW, read_window
+from onetouch.detection_read import read_window, window
 from onetouch.render import render, render_reply, timezone_for_zone
 from policy.approval import final_reply_items
 from policy.case import RemediationAction, ReplyItem, ReplyPlan
@@ -39,7 +39,7 @@ def reconcile(now: datetime, policy: PolicyConfig, scope: Scope) -> list[Finding
     reconciler = read.reconciler
     orders = {order_id: platform.offers.get_order(order_id)
               for order_id in reconciler.orders_needed()}
-    since, until = detection_since(now, policy), now + READ_PAST_NOW
+    since, until = window(now, policy)
     deposits = platform.exports.stream("deposits", since, until) if scope.everything else ()
     findings = reconciler.finish(orders, deposits)
     get_run_logger().info(

@@ -77,7 +77,7 @@ def read_ndjson(model: type[M], lines: Iterable[str | bytes], source: str,
                 batch: int = 2000) -> Iterator[M]:
     """One model a line of NDJSON (blank lines skipped), validated straight from the JSON text a
     batch of lines at a time; errors name the source, the line and the fields, never values."""
-    as_list = _list_adapter(model)
+    as_list = list_adapter(model)
     pending: list[bytes] = []
     numbers: list[int] = []
     for number, line in enumerate(lines, start=1):
@@ -94,7 +94,8 @@ def read_ndjson(model: type[M], lines: Iterable[str | bytes], source: str,
 
 
 @functools.cache
-def _list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
+def list_adapter(model: type[M]) -> TypeAdapter[list[M]]:
+    """A validator of a list of the model, built once per model."""
     return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 

@@ -25,10 +25,16 @@ class WindowRead(NamedTuple):
     screened: bool
 
 
+def window(now: datetime, policy: PolicyConfig) -> tuple[datetime, datetime]:
+    """The exports' [since, until) for a run at `now`: the detection window, read a second past
+    now so remediations made at `now` are seen by the next run."""
+    return detection_since(now, policy), now + READ_PAST_NOW
+
+
 def read_window(exports: ExportsClient, now: datetime, policy: PolicyConfig, scope: Scope,
                 workdir: Path) -> WindowRead:
     """Download the window's incentives, earnings and offers into `workdir`, and feed them."""
-    since, until = detection_since(now, policy), now + READ_PAST_NOW
+    since, until = window(now, policy)
     files = {name: workdir / f"{name}.ndjson" for name in ("incentives", "earnings", "offers")}
     sources = {"incentives": exports.download("incentives", since, until, files["incentives"])}
     incentives = read_ndjson(Incentive, file_lines(files["incentives"]), sources["incentives"])

@@ -4,7 +4,6 @@ offers against the models, and hands Python only the offers the amount rules cou
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import types
@@ -15,8 +14,9 @@ from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_ori
 
 import duckdb
 from annotated_types import Ge, Gt
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from integrations.exports import list_adapter
 from onetouch.models import Earning, Incentive, Offer
 from policy.config import PolicyConfig
 from policy.detect import detection_since
@@ -222,9 +222,4 @@ def _rows(con: duckdb.DuckDBPyConnection, model: type[BaseModel], table: str, wh
     columns = ", ".join(f"{name}_int AS {name}" if _column_type(model, name) == "JSON" else name
                         for name in names)
     rows = con.execute(f"SELECT {columns} FROM {table} WHERE {where}").fetchall()
-    return _list_of(model).validate_python([dict(zip(names, row, strict=True)) for row in rows])
-
-
-@functools.cache
-def _list_of(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
+    return list_adapter(model).validate_python([dict(zip(names, row, strict=True)) for row in rows])
