@@ -6,7 +6,7 @@ and may hold a phone number, an email address, a full name or a bank account, so
 
 - the intake keeps the contact in the case store and its `driver.contact.received` event
   carries `{"id": …}` only; the deployment's trigger passes that on as `contact`;
-- `resolve_contact` reads a reference back from the case store (the contact as first received);
+- the `receive` step reads a reference back from the case store (the contact as first received);
 - a direct call (replay, tests) still passes the whole contact, but Prefect stores only its
   id (`keep_contact_id_only`); the flow stores the contact itself before anything else, so a
   re-run from the UI finds it by that id.
@@ -16,10 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import Flow, get_run_logger, task
-from prefect.cache_policies import NONE
-
-from flows import deps
+from prefect import Flow
 
 
 def reference(contact: Any) -> dict[str, str]:
@@ -51,13 +48,3 @@ def keep_contact_id_only(flow: Flow) -> Flow:
 
     flow.serialize_parameters = serialize_parameters  # type: ignore[method-assign]
     return flow
-
-
-@task(cache_policy=NONE)
-def contact_as_received(contact_id: str) -> dict[str, Any] | None:
-    """The contact the case store keeps under this id, as it was received; None (and a
-    warning) when it has none: the bare reference is then refused as an invalid contact."""
-    stored = deps.case_store().contact_as_received(contact_id)
-    if stored is None:
-        get_run_logger().warning("contact %s is not in the case store", contact_id)
-    return stored

@@ -67,12 +67,10 @@ def announce_trips(trips: Iterable[Trip], now: datetime, reference: str) -> None
         events.breaker_tripped(trip, reference)
 
 
-@task(cache_policy=NONE)
-def gate_decision(decision: Decision, now: datetime) -> Decision:
+def gate_decision(decision: Decision, now: datetime, policy: PolicyConfig) -> Decision:
     """The decision as it may go out now: unchanged, or held for pay-review (paused, a cap)."""
     if not decision.actions:
         return decision
-    policy = deps.policy()
     verdict = gate(current_hour(now, policy), CONTACT, paid_cents(decision.actions))
     if verdict.open:
         return decision

@@ -1,4 +1,10 @@
-"""The resolve-contact flow: one driver contact, resolved in one touch or escalated."""
+"""Resolving one driver contact, in one touch or escalated: the steps in order.
+
+`resolve` is the one path a contact takes, wherever it runs: inside the `resolve-contact`
+background task a resolver serves (flows/resolver.py: production, replay, the demo), or
+inside the `resolve-contact` flow kept for a re-run from a deployment and for comparing with
+the process-per-contact path it replaced (benchmarks/throughput.py).
+"""
 
 from __future__ import annotations
 
@@ -12,111 +18,65 @@ from prefect.runtime import flow_run
 
 from flows import deps, events
 from flows.agent_queues import announce_escalation, start_approval_wait
-from flows.contact_params import contact_as_received, is_reference, keep_contact_id_only
+from flows.contact_params import keep_contact_id_only
 from flows.failpoints import failpoint
 from flows.pay_review import watch_automatic_pay
-from flows.payments_safety import gate_decision
 from flows.tasks import (
-    ContactRejected,
-    carry_out,
+    carry_out_all,
     decide_case,
     gather_facts,
-    load_driver,
-    record_outcome,
-    recorded_outcome,
-    render_driver_reply,
-    send_reply,
-    store_contact,
+    receive,
+    record,
+    reply_to_driver,
     understand_message,
-    validate_contact,
 )
-from integrations import PlatformError
 from onetouch.models import Contact
-from onetouch.outcomes import ContactOutcome, SentReply, rejected
-from policy.case import Decision, RemediationAction, case_id_for, escalation_id_for
-from policy.decide import escalate_unfinished
+from onetouch.outcomes import ContactOutcome, SentReply
+from policy.case import Decision, escalation_id_for
 
 
-def _run_name() -> str:
-    contact = flow_run.parameters.get("contact") or {}
-    return f"contact-{contact.get('id', 'unknown')}" if isinstance(contact, dict) else "contact"
+def resolve(contact: dict[str, Any]) -> ContactOutcome:
+    """Receive, understand, gather facts, decide, remediate, reply, record; escalate.
 
-
-@keep_contact_id_only  # Prefect keeps {"id": …} only: the text may hold personal data
-@flow(name="resolve-contact", flow_run_name=_run_name, persist_result=False)
-def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
-    """Validate, gather facts, understand, decide, remediate, reply, record.
-
-    `contact` is the whole contact, or `{"id": …}` for one the case store keeps (the intake's
-    event, a re-run from the UI): see flows/contact_params.py.
+    `contact` is the whole contact, or `{"id": …}` for one the case store keeps.
     """
-    if is_reference(contact):
-        contact = contact_as_received(contact["id"]) or contact  # not stored: refused below
-    try:
-        checked = validate_contact(contact)
-    except ContactRejected as exc:
-        return _finish(_rejected(contact, str(exc)))
-    store_contact(checked, contact)
-    try:
-        driver = load_driver(checked)
-    except ContactRejected as exc:
-        refused = _rejected(contact, str(exc))
-        return _finish(record_outcome(refused.model_copy(
-            update={"case_id": case_id_for(checked.id)})))
-    earlier = recorded_outcome(checked.id)
-    if earlier is not None:
-        return _finish(earlier)
+    received = receive(contact)
+    if isinstance(received, ContactOutcome):
+        return received
+    checked, driver = received
+    policy = deps.policy()
     understanding = understand_message(checked)
-    facts = gather_facts(checked, driver, understanding)
-    decision = keep_decision(decide_case(facts, understanding), facts.now)
-    decision = carry_out_all(gate_decision(decision, facts.now))
+    facts = gather_facts(checked, driver, understanding, policy)
+    decision = decide_case(facts, understanding, policy)
+    if decision.actions:
+        failpoint("before_payment", decision.case_id)
+    decision = carry_out_all(decision, policy)
     failpoint("after_payment", checked.id)
-    subject, body = render_driver_reply(decision, driver)
-    reply = send_reply(decision, driver, subject, body)
+    reply = reply_to_driver(decision, driver)
     failpoint("after_reply", checked.id)
-    outcome = record_outcome(_outcome(decision, checked, reply), facts.now,
-                             decision.reply.answer_within_hours or 24)
-    events.case_recorded(outcome)
-    watch_automatic_pay(decision.actions, facts.now, decision.case_id)
+    outcome = record_case(decision, checked, reply, facts.now)
     if outcome.outcome == "escalated":
-        announce_escalation(escalation_id_for(checked.id))
-        start_approval_wait(escalation_id_for(checked.id))
-    return _finish(outcome)
+        open_escalation(escalation_id_for(checked.id))
+    return outcome
 
 
-@task(cache_policy=NONE)
-def keep_decision(decision: Decision, now: datetime) -> Decision:
-    """The case's first decision: one an earlier run kept before it died is carried out, not
-    taken again (the platform would show that run's payments as already made); a decision
-    that remediates is kept before any of it is carried out."""
-    store = deps.case_store()
-    earlier = store.decision_taken(decision.case_id)
-    if earlier is None and decision.actions:
-        store.remember_decision(decision.case_id, decision.model_dump(mode="json"), now)
-        earlier = store.decision_taken(decision.case_id)  # two racing runs: the first kept wins
-    if earlier is None:
-        return decision
-    kept = Decision.model_validate(earlier)
-    if kept != decision:
-        get_run_logger().info("case %s: carrying out the decision kept by an earlier run",
-                              decision.case_id)
-    return kept
+@task(cache_policy=NONE, task_run_name="{decision.case_id} · record")
+def record_case(decision: Decision, contact: Contact, reply: SentReply, now: datetime
+                ) -> ContactOutcome:
+    """The outcome kept once (an escalation due as promised), announced as an event, and
+    automatic pay watched over the hour."""
+    outcome = record(_outcome(decision, contact, reply), now,
+                     decision.reply.answer_within_hours or 24)
+    events.case_recorded(outcome)
+    watch_automatic_pay.fn(decision.actions, now, decision.case_id)
+    return outcome
 
 
-def carry_out_all(decision: Decision) -> Decision:
-    """Each remediation as its own task; one the platform refuses sends the rest to an agent."""
-    if not decision.actions:
-        return decision
-    done: list[RemediationAction] = []
-    failpoint("before_payment", decision.case_id)
-    with deps.guard("payments"):
-        for action in decision.actions:
-            try:
-                done.append(carry_out(action, decision.case_id, "contact"))
-            except PlatformError as exc:
-                failure = f"platform refused {action.type} {action.subject_id}: {exc}"
-                return escalate_unfinished(decision, tuple(done), failure, deps.policy())
-    return decision.model_copy(update={"actions": tuple(done)})
+@task(cache_policy=NONE, task_run_name="{escalation_id} · escalate")
+def open_escalation(escalation_id: str) -> str | None:
+    """Tell the escalation's queue, and open its approval form in the Prefect UI."""
+    announce_escalation.fn(escalation_id)
+    return start_approval_wait.fn(escalation_id)
 
 
 def _outcome(decision: Decision, contact: Contact, reply: SentReply) -> ContactOutcome:
@@ -131,24 +91,30 @@ def _outcome(decision: Decision, contact: Contact, reply: SentReply) -> ContactO
     )
 
 
-def _rejected(raw: Any, reason: str) -> ContactOutcome:
-    fields = raw if isinstance(raw, dict) else {}
-    ident = fields.get("id") if isinstance(fields.get("id"), str) else None
-    driver = fields.get("driver_id") if isinstance(fields.get("driver_id"), str) else None
-    return rejected(ident, driver, reason)
-
-
-def _finish(outcome: ContactOutcome) -> dict[str, Any]:
-    get_run_logger().info("contact %s: %s %s", outcome.contact_id, outcome.intent,
-                          outcome.outcome)
-    _tag_run(outcome)
-    return outcome.line()
-
-
-def _tag_run(outcome: ContactOutcome) -> None:
-    """Tag the flow run with intent and outcome, so the Prefect UI reads at a glance."""
-    tags = [f"outcome:{outcome.outcome}"] + ([f"intent:{outcome.intent}"] if outcome.intent else [])
+def outcome_tags(outcome: ContactOutcome) -> list[str]:
+    """The run's tags for an outcome: `outcome:…`, `intent:…`, `queue:…` (searchable)."""
+    tags = [f"outcome:{outcome.outcome}"]
+    if outcome.intent:
+        tags.append(f"intent:{outcome.intent}")
     if outcome.queue:
         tags.append(f"queue:{outcome.queue}")
+    return tags
+
+
+def _run_name() -> str:
+    contact = flow_run.parameters.get("contact") or {}
+    return f"contact-{contact.get('id', 'unknown')}" if isinstance(contact, dict) else "contact"
+
+
+@keep_contact_id_only  # Prefect keeps {"id": …} only: the text may hold personal data
+@flow(name="resolve-contact", flow_run_name=_run_name, persist_result=False)
+def resolve_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """One contact as a flow run of its own (a re-run from the deployment, or the process-per-
+    contact path a benchmark compares against); the resolvers run the same steps as a task."""
+    outcome = resolve(contact)
+    get_run_logger().info("contact %s: %s %s", outcome.contact_id, outcome.intent,
+                          outcome.outcome)
     with get_client(sync_client=True) as client:
-        client.update_flow_run(flow_run.id, tags=sorted({*flow_run.tags, *tags}))
+        client.update_flow_run(flow_run.id, tags=sorted({*flow_run.tags,
+                                                         *outcome_tags(outcome)}))
+    return outcome.line()

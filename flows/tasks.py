@@ -1,29 +1,40 @@
-"""The resolve-contact flow's steps, each a Prefect task over the clients and the policy."""
+"""The steps of resolving a contact, each a Prefect task over the clients and the policy.
+
+A step is one task run in the Prefect UI, named for what it does; a contact takes six of
+them plus one per remediation (each task run costs the server a few events, so the steps are
+what an operator reads, not every function call).
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE
+from prefect.runtime import task_run
 from pydantic import ValidationError
 
 from flows import deps, events
+from flows.contact_params import is_reference
 from flows.facts import collect_facts
-from integrations import Conflict, NotFound, OutgoingNotification, PayAdjustment
+from flows.payments_safety import gate_decision
+from integrations import Conflict, NotFound, OutgoingNotification, PayAdjustment, PlatformError
 from onetouch.models import Contact, Driver, Notification
-from onetouch.outcomes import ContactOutcome, SentReply
+from onetouch.outcomes import ContactOutcome, SentReply, rejected
 from onetouch.render import render_reply, timezone_for_zone
-from policy.case import CaseFacts, Decision, RemediationAction, Understanding
-from policy.decide import decide
+from policy.case import CaseFacts, Decision, RemediationAction, Understanding, case_id_for
+from policy.config import PolicyConfig
+from policy.decide import decide, escalate_unfinished
+
+LOG = logging.getLogger("onetouch.contacts")
 
 
 class ContactRejected(Exception):
     """The contact itself is invalid; the message says which field and why."""
 
 
-@task(cache_policy=NONE)
 def validate_contact(raw: dict[str, Any]) -> Contact:
     """A contact as received, checked field by field."""
     try:
@@ -34,22 +45,47 @@ def validate_contact(raw: dict[str, Any]) -> Contact:
         raise ContactRejected(f"field '{field}': {first['msg']}") from None
 
 
-@task(cache_policy=NONE)
-def store_contact(contact: Contact, raw: dict[str, Any]) -> bool:
-    """Keep the contact as received before anything else happens to it."""
-    return deps.case_store().store_contact(contact, raw)
-
-
-@task(cache_policy=NONE)
-def load_driver(contact: Contact) -> Driver:
-    """The contact's driver; a contact from an unknown driver is rejected."""
+@task(cache_policy=NONE, task_run_name=lambda: f"{_case_of_raw()} · receive")
+def receive(raw: dict[str, Any]) -> tuple[Contact, Driver] | ContactOutcome:
+    """The contact kept as received, and its driver; or the outcome it already has, or the
+    rejection of an invalid contact or an unknown driver (recorded once it has a case).
+    A contact given by its id alone is read back as the case store keeps it."""
+    store = deps.case_store()
+    if is_reference(raw):
+        stored = store.contact_as_received(raw["id"])
+        if stored is None:
+            LOG.warning("contact %s is not in the case store", raw["id"])
+        raw = stored or raw  # not stored: refused below as an invalid contact
     try:
-        return deps.platform().drivers.get(contact.driver_id)
+        contact = validate_contact(raw)
+    except ContactRejected as exc:
+        return rejected_outcome(raw, str(exc))
+    store.store_contact(contact, raw)
+    earlier = store.outcome_for(contact.id)
+    if earlier is not None:
+        return earlier
+    try:
+        return contact, deps.platform().drivers.get(contact.driver_id)
     except NotFound:
-        raise ContactRejected(f"driver {contact.driver_id} does not exist") from None
+        refused = rejected_outcome(raw, f"driver {contact.driver_id} does not exist")
+        return record(refused.model_copy(update={"case_id": case_id_for(contact.id)}))
 
 
-@task(cache_policy=NONE)
+def _case_of_raw() -> str:
+    raw = task_run.parameters.get("raw")
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    return case_id_for(ident) if isinstance(ident, str) else "case-?"
+
+
+def rejected_outcome(raw: Any, reason: str) -> ContactOutcome:
+    """The outcome of a contact that could not be accepted, with what ids it had."""
+    fields = raw if isinstance(raw, dict) else {}
+    ident = fields.get("id") if isinstance(fields.get("id"), str) else None
+    driver = fields.get("driver_id") if isinstance(fields.get("driver_id"), str) else None
+    return rejected(ident, driver, reason)
+
+
+@task(cache_policy=NONE, task_run_name="case-{contact.id} · understand")
 def understand_message(contact: Contact) -> Understanding:
     """What the driver is asking about, from the text and the app's hint."""
     from understanding import understand
@@ -57,22 +93,58 @@ def understand_message(contact: Contact) -> Understanding:
     return understand(contact, deps.intent_model())
 
 
-@task(cache_policy=NONE)
-def gather_facts(contact: Contact, driver: Driver, understanding: Understanding) -> CaseFacts:
+@task(cache_policy=NONE, task_run_name="case-{contact.id} · gather facts")
+def gather_facts(contact: Contact, driver: Driver, understanding: Understanding,
+                 policy: PolicyConfig) -> CaseFacts:
     """The platform's facts bearing on the contact, at the platform's clock."""
     platform = deps.platform()
     now = platform.clock.now()
-    return collect_facts(platform, contact, driver, understanding, now, deps.policy(),
+    return collect_facts(platform, contact, driver, understanding, now, policy,
                          deps.case_store().finding_links(driver.id))
 
 
-@task(cache_policy=NONE)
-def decide_case(facts: CaseFacts, understanding: Understanding) -> Decision:
-    """The policy's decision (pure)."""
-    return decide(facts, understanding, deps.policy())
+@task(cache_policy=NONE, task_run_name="case-{facts.contact.id} · decide")
+def decide_case(facts: CaseFacts, understanding: Understanding, policy: PolicyConfig
+                ) -> Decision:
+    """The policy's decision, kept before any of it is carried out (or the one an earlier run
+    kept), as the kill switch and the hourly caps let it go out now."""
+    decision = keep_decision(decide(facts, understanding, policy), facts.now)
+    return gate_decision(decision, facts.now, policy)
 
 
-@task(cache_policy=NONE, task_run_name="pay {action.kind} {action.subject_id}")
+def keep_decision(decision: Decision, now: datetime) -> Decision:
+    """The case's first decision: one an earlier run kept before it died is carried out, not
+    taken again (the platform would show that run's payments as already made); a decision
+    that remediates is kept before any of it is carried out."""
+    store = deps.case_store()
+    earlier = store.decision_taken(decision.case_id)
+    if earlier is None and decision.actions:
+        store.remember_decision(decision.case_id, decision.model_dump(mode="json"), now)
+        earlier = store.decision_taken(decision.case_id)  # two racing runs: the first kept wins
+    if earlier is None:
+        return decision
+    kept = Decision.model_validate(earlier)
+    if kept != decision:
+        LOG.info("case %s: carrying out the decision kept by an earlier run", decision.case_id)
+    return kept
+
+
+def carry_out_all(decision: Decision, policy: PolicyConfig) -> Decision:
+    """Each remediation as its own task; one the platform refuses sends the rest to an agent."""
+    if not decision.actions:
+        return decision
+    done: list[RemediationAction] = []
+    with deps.guard("payments"):
+        for action in decision.actions:
+            try:
+                done.append(carry_out(action, decision.case_id, "contact"))
+            except PlatformError as exc:
+                failure = f"platform refused {action.type} {action.subject_id}: {exc}"
+                return escalate_unfinished(decision, tuple(done), failure, policy)
+    return decision.model_copy(update={"actions": tuple(done)})
+
+
+@task(cache_policy=NONE, task_run_name="{reference} · pay {action.kind} {action.subject_id}")
 def pay_adjustment(action: RemediationAction, reference: str, source: str) -> RemediationAction:
     """Add the owed earning, under the policy's idempotency key."""
     subject = {"incentive_id" if action.kind == "incentive" else "offer_id": action.subject_id}
@@ -82,7 +154,7 @@ def pay_adjustment(action: RemediationAction, reference: str, source: str) -> Re
     return action
 
 
-@task(cache_policy=NONE, task_run_name="reissue {action.subject_id}")
+@task(cache_policy=NONE, task_run_name="{reference} · reissue {action.subject_id}")
 def reissue_offer(action: RemediationAction, reference: str) -> RemediationAction:
     """Give the cancelled order back to the driver as a new offer."""
     result = deps.platform().offers.reissue(
@@ -90,7 +162,7 @@ def reissue_offer(action: RemediationAction, reference: str) -> RemediationActio
     return action.model_copy(update={"new_offer_id": result.value.id})
 
 
-@task(cache_policy=NONE, task_run_name="retry deposit {action.subject_id}")
+@task(cache_policy=NONE, task_run_name="{reference} · retry deposit {action.subject_id}")
 def retry_deposit(action: RemediationAction, reference: str) -> RemediationAction:
     """Send a failed deposit again."""
     deps.platform().payouts.retry_deposit(
@@ -114,21 +186,20 @@ def carry_out(action: RemediationAction, reference: str, source: str, *, as_task
     return done
 
 
-@task(cache_policy=NONE)
 def render_driver_reply(decision: Decision, driver: Driver) -> tuple[str, str]:
     """The reply's subject and body, from its template, for the driver's segment and intent."""
     return render_reply(decision.reply, decision.case_id, timezone_for_zone(driver.zone),
                         intent=decision.intent)
 
 
-@task(cache_policy=NONE)
-def send_reply(decision: Decision, driver: Driver, subject: str, body: str) -> SentReply:
-    """Send the reply once: a re-run finds the one already sent."""
+@task(cache_policy=NONE, task_run_name="{decision.case_id} · reply")
+def reply_to_driver(decision: Decision, driver: Driver) -> SentReply:
+    """Render the reply and send it once: a re-run finds the one already sent."""
+    subject, body = render_driver_reply(decision, driver)
     plan = decision.reply
-    key = f"{decision.case_id}/{plan.template}"
     message = OutgoingNotification(driver_id=driver.id, channel=plan.channel, locale=plan.locale,
                                    subject=subject, body=body, reference=decision.case_id)
-    sent = send_once(message, key)
+    sent = send_once(message, f"{decision.case_id}/{plan.template}")
     return SentReply(channel=sent.channel, locale=sent.locale, text=sent.body)
 
 
@@ -145,17 +216,11 @@ def send_once(message: OutgoingNotification, key: str) -> Notification:
         return sent
 
 
-@task(cache_policy=NONE)
-def record_outcome(outcome: ContactOutcome, now: datetime | None = None,
-                   answer_within_hours: int = 24) -> ContactOutcome:
-    """Keep the outcome in the case store once per contact (an escalation due as promised)."""
+def record(outcome: ContactOutcome, now: datetime | None = None,
+           answer_within_hours: int = 24) -> ContactOutcome:
+    """Keep the outcome in the case store once per contact (an escalation due as promised);
+    the one recorded first when another run got there before."""
     store = deps.case_store()
     if not store.record(outcome, now=now, answer_within_hours=answer_within_hours):
         return store.outcome_for(outcome.contact_id) or outcome
     return outcome
-
-
-@task(cache_policy=NONE)
-def recorded_outcome(contact_id: str) -> ContactOutcome | None:
-    """The outcome already recorded for this contact, if any."""
-    return deps.case_store().outcome_for(contact_id)

@@ -14,7 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from flows.resolve_contact import _rejected
+from flows.tasks import rejected_outcome
 from onetouch.inputs import InputFileError, load_world, read_contacts
 from onetouch.models import Contact, World
 from tests.fuzz.profiles import ci_examples
@@ -185,7 +185,7 @@ def test_a_contacts_file_reads_line_by_line_with_errors_that_name_the_line(
         except ValidationError as exc:
             first = exc.errors()[0]
             reason = f"field '{'.'.join(map(str, first['loc']))}': {first['msg']}"
-            json.dumps(_rejected(line.raw, reason).line(), ensure_ascii=False).encode()
+            json.dumps(rejected_outcome(line.raw, reason).line(), ensure_ascii=False).encode()
 
 
 def test_a_contacts_file_that_is_not_utf8_names_the_file(folder):

@@ -119,6 +119,6 @@ def test_flow_task_renders_the_decided_segment_and_intent(onboarded_days, expect
     facts = CaseFacts(contact=contact("where is my tip for ofr-1", offer_id="ofr-1"), driver=drv,
                       now=NOW, offers=(delivered("ofr-1", tip=400),))
     decision = decide(facts, understand(facts.contact), PolicyConfig())
-    _, body = render_driver_reply.fn(decision, drv)
+    _, body = render_driver_reply(decision, drv)
     assert decision.intent == "missing_tip"
     assert "$4.00" in body and expected in body
