@@ -7,9 +7,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-from prefect.deployments import run_deployment
 
 from flows import deps
+from flows.approval_form import open_approval_wait
 from integrations.queues import announce, queue_urls
 from onetouch.render import render
 from onetouch.settings import get_settings
@@ -32,13 +32,13 @@ def announce_escalation(escalation_id: str, template: str = "agents/escalation.m
 
 @task(cache_policy=NONE)
 def start_approval_wait(escalation_id: str) -> str | None:
-    """Start the deployed await-agent-decision flow for the case, when one is configured."""
+    """Open the escalation's approval form in the Prefect UI, when a deployment is configured:
+    its await-agent-decision run, suspended from the start (no process waits)."""
     name = get_settings().approval_deployment
-    if not name:
+    escalation = deps.case_store().escalation(escalation_id)
+    if not name or escalation is None:
         return None
-    run = run_deployment(name, parameters={"escalation_id": escalation_id}, timeout=0,
-                         as_subflow=False)
-    return str(run.id)
+    return open_approval_wait(name, escalation)
 
 
 @flow(name="check-escalation-slas", persist_result=False)
