@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from threading import BoundedSemaphore
 from typing import TYPE_CHECKING
 
 from prefect.blocks.system import Secret
@@ -96,13 +97,24 @@ def limit_in_force(system: str) -> int | None:
 
 
 def guard(system: str, slots: int = 1) -> AbstractContextManager[object]:
-    """Slots of the platform system's global concurrency limit (never more than it has),
-    leased for a minute and renewed while the run lives: a run that dies frees them soon."""
+    """Slots of the platform system's limit: in this process (a resolver), or the server's
+    global concurrency limit (never more than it has), leased for a minute and renewed while
+    the run lives: a run that dies frees them soon."""
+    settings = get_settings()
+    if settings.platform_limits_scope == "process":
+        limit = settings.platform_limits.get(system)
+        return nullcontext() if limit is None else _process_slots(system, limit)
     in_force = limit_in_force(system)
     if in_force is None:
         return nullcontext()
     return concurrency(f"{LIMIT_PREFIX}{system}", occupy=min(slots, in_force), strict=True,
                        lease_duration=SLOT_LEASE_S)
+
+
+@lru_cache(maxsize=32)
+def _process_slots(system: str, limit: int) -> BoundedSemaphore:
+    """The platform system's slots in this process."""
+    return BoundedSemaphore(limit)
 
 
 @lru_cache(maxsize=32)

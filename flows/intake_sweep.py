@@ -1,8 +1,26 @@
-"""The intake sweep: stored contacts that never reached a flow are handed on again."""
+"""The intake sweep: stored contacts that never got a case are handed on again.
+
+A contact handed to the resolvers has a task run (its id kept with the contact). One with no
+case after `intake_sweep_after_s` is judged by its run:
+
+- never handed on, or its run is unknown to the server: handed on now (a new run);
+- its run ended without a case (failed, crashed, cancelled): scheduled again;
+- its run is Pending or Running, silent since then: its resolver died (killed, or the server
+  lost it); marked Crashed and scheduled again. A live run slower than that is run twice at
+  worst, which the idempotency keys, the kept decision and the once-only reply make harmless;
+- its run is still Scheduled: the server keeps scheduled background runs in memory, so a
+  restart loses them. It is lost when a contact scheduled after it has already started
+  (resolvers take them in order), or when resolvers are subscribed, none is busy and none
+  finished anything for the sweep's delay; else it waits its turn.
+
+Contacts handed on as events (`contact_dispatch: flow-runs`) are judged by their flow runs.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from prefect import flow, get_run_logger
 from prefect.client.orchestration import SyncPrefectClient, get_client
@@ -12,8 +30,14 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterState,
     FlowRunFilterStateType,
+    TaskRunFilter,
+    TaskRunFilterId,
+    TaskRunFilterName,
+    TaskRunFilterState,
+    TaskRunFilterStateType,
 )
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun, StateType, TaskRun
+from prefect.client.schemas.sorting import TaskRunSort
 from prefect.events.filters import (
     EventFilter,
     EventNameFilter,
@@ -21,40 +45,145 @@ from prefect.events.filters import (
     EventResourceFilter,
 )
 from prefect.settings import get_current_settings
-from prefect.states import Crashed
+from prefect.states import Crashed, Scheduled
 
 from flows import deps
-from onetouch.intake.app import emit_contact_event
+from flows.dispatch import emit_contact_event
+from flows.resolver import TASK_KEY, dispatch
+from onetouch.casestore.intake import Stranded
 from onetouch.models import utc_now
 from onetouch.settings import get_settings
 from onetouch.stack_restart import HEARTBEAT_EVENT, SILENT_BEATS
 
 UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED,
               StateType.CANCELLING]
+BUSY = [StateType.PENDING, StateType.RUNNING]
 PAGE = 200
+CONTACT_RUNS = TaskRunFilterName(like_="contact-%")
 
 
-def contacts_in_flight() -> set[str]:
-    """Contact ids of resolve-contact runs not finished yet: waiting for a worker, or running.
+@dataclass(frozen=True)
+class Resolvers:
+    """What the server shows of the resolvers: subscribed, busy, last done, last started."""
 
-    Under a burst, a contact can wait in the pool's queue longer than the sweep's delay; its
-    event was not lost, so it is not handed on again (that would start a second run). A run
-    Pending or Running with no sign of life for three heartbeats lost its process unseen (its
-    worker was killed, or the server was down when it ended): it is marked Crashed and its
-    contact is not in flight.
-    """
+    subscribed: int
+    busy: bool
+    finished_at: datetime | None
+    started_scheduled_at: datetime | None
+
+    def lost(self, run: TaskRun, now: datetime, after: timedelta) -> bool:
+        """Whether a run still Scheduled is no longer in the server's queue."""
+        queued_at = _scheduled_at(run)
+        if self.started_scheduled_at is not None and queued_at < self.started_scheduled_at:
+            return True
+        idle_for = now - self.finished_at if self.finished_at else after
+        return bool(self.subscribed) and not self.busy and idle_for >= after
+
+
+def _scheduled_at(run: TaskRun) -> datetime:
+    return run.expected_start_time or run.state.timestamp
+
+
+def read_resolvers(client: SyncPrefectClient) -> Resolvers:
+    """The resolvers' activity, as the server has it."""
+    workers = client.request("POST", "/task_workers/filter",
+                             json={"task_worker_filter": {"task_keys": [TASK_KEY]}}).json()
+
+    def latest(states: list[StateType], sort: TaskRunSort) -> TaskRun | None:
+        runs = client.read_task_runs(task_run_filter=TaskRunFilter(
+            name=CONTACT_RUNS, state=TaskRunFilterState(type=TaskRunFilterStateType(
+                any_=states))), sort=sort, limit=1)
+        return runs[0] if runs else None
+
+    busy = latest(BUSY, TaskRunSort.EXPECTED_START_TIME_DESC)
+    done = latest([StateType.COMPLETED, StateType.FAILED], TaskRunSort.END_TIME_DESC)
+    started = latest([StateType.PENDING, StateType.RUNNING, StateType.COMPLETED,
+                      StateType.FAILED], TaskRunSort.EXPECTED_START_TIME_DESC)
+    return Resolvers(subscribed=len(workers), busy=busy is not None,
+                     finished_at=done.end_time if done else None,
+                     started_scheduled_at=_scheduled_at(started) if started else None)
+
+
+def read_task_runs(client: SyncPrefectClient, ids: list[str]) -> dict[str, TaskRun]:
+    """The task runs of these ids that the server has, by id."""
+    found: dict[str, TaskRun] = {}
+    for start in range(0, len(ids), PAGE):
+        chunk = [UUID(i) for i in ids[start:start + PAGE]]
+        runs = client.read_task_runs(task_run_filter=TaskRunFilter(
+            id=TaskRunFilterId(any_=chunk)), limit=PAGE)
+        found |= {str(run.id): run for run in runs}
+    return found
+
+
+def requeue(client: SyncPrefectClient, run: TaskRun, why: str) -> None:
+    """Schedule the same task run again, with the parameters it was created with: the server
+    puts it back in its queue for the resolvers."""
+    if run.state and run.state.type in BUSY:
+        client.set_task_run_state(run.id, Crashed(message=why), force=True)
+    scheduled = Scheduled(message=why)
+    scheduled.state_details.deferred = True
+    scheduled.state_details.task_parameters_id = _parameters_id(client, run)
+    client.set_task_run_state(run.id, scheduled, force=False)
+
+
+def _parameters_id(client: SyncPrefectClient, run: TaskRun) -> UUID | None:
+    """The id of the parameters the run was created with (its first Scheduled state's)."""
+    for state in client.read_task_run_states(run.id):
+        if state.state_details.task_parameters_id is not None:
+            return state.state_details.task_parameters_id
+    return None
+
+
+def verdict(contact: Stranded, run: TaskRun | None, resolvers: Resolvers, now: datetime,
+            after: timedelta) -> str | None:
+    """What to do with a stranded contact: `dispatch`, `requeue`, or None (leave it)."""
+    if run is None or run.state is None:
+        return "dispatch"
+    kind = run.state.type
+    if kind == StateType.COMPLETED:
+        return None
+    if kind == StateType.SCHEDULED:
+        return "requeue" if resolvers.lost(run, now, after) else None
+    if kind in BUSY:
+        return "requeue" if now - run.state.timestamp >= after else None
+    return "requeue"
+
+
+def sweep_task_runs(client: SyncPrefectClient, stranded: list[Stranded], now: datetime,
+                    after: timedelta) -> list[str]:
+    """Hand on again the stranded contacts whose resolver runs are lost or ended; their ids."""
+    runs = read_task_runs(client, [c.task_run_id for c in stranded if c.task_run_id])
+    resolvers = read_resolvers(client)
+    store, logger, handed = deps.case_store(), get_run_logger(), []
+    for contact in stranded:
+        run = runs.get(contact.task_run_id or "")
+        action = verdict(contact, run, resolvers, now, after)
+        if action is None:
+            continue
+        if action == "requeue" and run is not None:
+            requeue(client, run, "handed on again by the intake sweep")
+            store.mark_dispatched(contact.id, now, str(run.id))
+        else:
+            store.mark_dispatched(contact.id, now, str(dispatch(contact.id)))
+        logger.info("contact %s handed on again (%s)", contact.id, action)
+        handed.append(contact.id)
+    return handed
+
+
+def contacts_in_flight(client: SyncPrefectClient) -> set[str]:
+    """Contact ids of resolve-contact flow runs not finished yet (the `flow-runs` path); a run
+    Pending or Running with no sign of life for three heartbeats is marked Crashed."""
     ids: set[str] = set()
-    with get_client(sync_client=True) as client:
-        for offset in range(0, 100 * PAGE, PAGE):
-            runs = client.read_flow_runs(
-                flow_filter=FlowFilter(name=FlowFilterName(any_=["resolve-contact"])),
-                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=UNFINISHED))), limit=PAGE, offset=offset)
-            ids |= {contact["id"] for run in runs
-                    if isinstance(contact := run.parameters.get("contact"), dict)
-                    and isinstance(contact.get("id"), str) and not _crashed_if_dead(client, run)}
-            if len(runs) < PAGE:
-                break
+    for offset in range(0, 100 * PAGE, PAGE):
+        found = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["resolve-contact"])),
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=UNFINISHED))), limit=PAGE, offset=offset)
+        ids |= {contact["id"] for run in found
+                if isinstance(contact := run.parameters.get("contact"), dict)
+                and isinstance(contact.get("id"), str) and not _crashed_if_dead(client, run)}
+        if len(found) < PAGE:
+            break
     return ids
 
 
@@ -78,21 +207,31 @@ def _crashed_if_dead(client: SyncPrefectClient, run: FlowRun) -> bool:
     return True
 
 
+def sweep_flow_runs(client: SyncPrefectClient, stranded: list[Stranded], now: datetime
+                    ) -> list[str]:
+    """Emit the contact event again for each stranded contact with no flow run in flight."""
+    waiting = contacts_in_flight(client)
+    store, handed = deps.case_store(), []
+    for contact in stranded:
+        if contact.id in waiting:
+            continue
+        emit_contact_event(contact.raw)
+        store.mark_dispatched(contact.id, now)
+        handed.append(contact.id)
+    return handed
+
+
 @flow(name="sweep-stranded-contacts", persist_result=False)
 def sweep_stranded_contacts(limit: int = 500) -> list[str]:
-    """Emit the contact event again for each stored contact with no case and no run for a while."""
-    store = deps.case_store()
-    now = utc_now()
-    before = now - timedelta(seconds=get_settings().intake_sweep_after_s)
-    stranded = store.stranded_contacts(before, limit)
-    waiting = contacts_in_flight()  # also crashes runs that died unseen: their slots free
-    handed = []
-    for raw in stranded:
-        if raw["id"] in waiting:
-            continue
-        emit_contact_event(raw)
-        store.mark_dispatched(raw["id"], now)
-        handed.append(raw["id"])
+    """Hand on again each stored contact with no case whose hand-off was lost."""
+    settings, now = get_settings(), utc_now()
+    after = timedelta(seconds=settings.intake_sweep_after_s)
+    stranded = deps.case_store().stranded_contacts(now - after, limit)
+    with get_client(sync_client=True) as client:
+        if settings.contact_dispatch == "flow-runs":
+            handed = sweep_flow_runs(client, stranded, now)
+        else:
+            handed = sweep_task_runs(client, stranded, now, after)
     get_run_logger().info("%d stranded contacts handed on again (%d still queued or running)",
                           len(handed), len(stranded) - len(handed))
     return handed

@@ -12,6 +12,7 @@ import typer
 from onetouch.cli_escalations import app as escalations_app
 from onetouch.cli_payments import app as payments_app
 from onetouch.cli_report import register as register_report_command
+from onetouch.cli_resolver import register as register_resolver_commands
 from onetouch.cli_simulate import register as register_simulate_command
 from onetouch.cli_stack import register as register_stack_commands
 from onetouch.settings import PROJECT_ROOT
@@ -138,6 +139,7 @@ def demo(
 register_stack_commands(app)
 register_simulate_command(app)
 register_report_command(app)
+register_resolver_commands(app)
 
 
 def main() -> None:

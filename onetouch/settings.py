@@ -35,9 +35,14 @@ class Settings(BaseSettings):
     approval_deployment: str | None = None
     platform_limits: dict[str, int] = Field(
         default_factory=lambda: {"payments": 4, "notifications": 8})
+    # Where a platform limit is counted: on the Prefect server for every process at once
+    # (flow runs), or in this process alone (a resolver: docs/resolvers.md, "Platform limits")
+    platform_limits_scope: Literal["server", "process"] = "server"
     intake_secret: SecretStr = SecretStr("")
     intake_max_skew_s: int = Field(default=300, ge=1)
     intake_sweep_after_s: int = Field(default=120, ge=0)
+    # How the intake hands a contact on: to the resolvers, or an event for a flow run each
+    contact_dispatch: Literal["resolvers", "flow-runs"] = "resolvers"
     pay_review_hourly_threshold_cents: int = Field(default=50_000, ge=1)
     # Decide and record everything, pay and send nothing (docs/payments-safety.md)
     dry_run: bool = False

@@ -4,7 +4,7 @@ decision kept before it is carried out (what a run that died half-way resumes)."
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
@@ -15,6 +15,14 @@ from onetouch.casestore.tables import audit_log, cases, contacts, escalations, i
 from policy.case import case_id_for
 
 DECIDED = "case_decided"
+
+
+class Stranded(NamedTuple):
+    """A stored contact with no case: as received, and its last task run (if any)."""
+
+    id: str
+    raw: dict[str, Any]
+    task_run_id: str | None
 
 
 class IntakeRecords:
@@ -33,11 +41,13 @@ class IntakeRecords:
             return False
         return True
 
-    def mark_dispatched(self, contact_id: str, at: datetime) -> None:
-        """The contact was handed to a flow (an event emitted or a run started)."""
+    def mark_dispatched(self, contact_id: str, at: datetime, task_run_id: str | None = None
+                        ) -> None:
+        """The contact was handed on: to a resolver (its task run's id) or to a flow run."""
         with self.engine.begin() as conn:
             conn.execute(update(contacts).where(contacts.c.id == contact_id).values(
-                dispatched_at=at, dispatches=contacts.c.dispatches + 1))
+                dispatched_at=at, dispatches=contacts.c.dispatches + 1,
+                task_run_id=task_run_id))
 
     def contact_as_received(self, contact_id: str) -> dict[str, Any] | None:
         """A stored contact as it was received, or None."""
@@ -46,14 +56,15 @@ class IntakeRecords:
         return None if row is None else dict(row.raw)
 
     def stranded_contacts(self, dispatched_before: datetime, limit: int = 500
-                          ) -> list[dict[str, Any]]:
+                          ) -> list[Stranded]:
         """Stored contacts with no case yet, never handed on or handed on too long ago."""
-        query = (select(contacts.c.id, contacts.c.raw).where(
+        query = (select(contacts.c.id, contacts.c.raw, contacts.c.task_run_id).where(
             contacts.c.id.not_in(select(cases.c.contact_id)),
             (contacts.c.dispatched_at.is_(None)) | (contacts.c.dispatched_at < dispatched_before))
             .order_by(contacts.c.received_at, contacts.c.id).limit(limit))
         with self.engine.connect() as conn:
-            return [dict(row.raw) for row in conn.execute(query)]
+            return [Stranded(row.id, dict(row.raw), row.task_run_id)
+                    for row in conn.execute(query)]
 
     def remember_decision(self, case_id: str, decision: dict[str, Any], at: datetime) -> None:
         """Keep a case's decision (an audit entry) before anything of it is carried out."""

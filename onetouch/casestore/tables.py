@@ -29,6 +29,7 @@ contacts = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
     Column("dispatched_at", DateTime(timezone=True)),
     Column("dispatches", Integer, nullable=False, default=0, server_default="0"),
+    Column("task_run_id", String(36)),
 )
 
 intake_signatures = Table(

@@ -53,9 +53,12 @@ def _shared_platform(settings: Settings) -> Callable[[], Platform]:
 def intake_start(store: CaseStore, dispatch: Dispatch) -> Callable[[Contact, dict], bool]:
     """The intake's own path: store the contact once, then dispatch it; True when new."""
     def start(contact: Contact, raw: dict[str, Any]) -> bool:
-        from onetouch.intake.app import keep
+        from onetouch.intake.app import keep, pass_on
 
-        return keep(contact, raw, store, dispatch).status_code == 202
+        if keep(contact, raw, store, dispatch).status_code != 202:
+            return False
+        pass_on(contact.id, raw, store, dispatch)
+        return True
     return start
 
 

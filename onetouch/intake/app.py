@@ -1,17 +1,23 @@
-"""The intake API: signed contacts in, stored before answering, handed to Prefect by an event."""
+"""The intake API: signed contacts in, stored before answering, then handed to the resolvers."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.background import BackgroundTask
 
+from flows.dispatch import hand_on
+from flows.resolver import Submitter
 from onetouch.casestore import CaseStore
 from onetouch.inputs import error_field, printable
 from onetouch.intake.signing import (
@@ -24,24 +30,9 @@ from onetouch.models import Contact, utc_now
 from onetouch.settings import Settings, get_settings
 from policy.case import case_id_for
 
-CONTACT_EVENT = "driver.contact.received"
 MAX_BODY_BYTES = 64_000
 LOG = logging.getLogger("onetouch.intake")
-Dispatch = Callable[[dict[str, Any]], None]
-
-
-def emit_contact_event(raw: dict[str, Any]) -> None:
-    """Tell Prefect a stored contact arrived; the resolve-contact deployment's trigger starts
-    its run. The payload is the contact's id only: the flow reads the contact from the case
-    store, so its text (which may hold personal data) never reaches Prefect's events or runs."""
-    from prefect.events import emit_event
-
-    driver = raw.get("driver_id")
-    emit_event(event=CONTACT_EVENT, resource={
-        "prefect.resource.id": f"onetouch.contact.{raw['id']}",
-        "prefect.resource.name": f"contact-{raw['id']}"}, payload={"id": raw["id"]},
-        related=[{"prefect.resource.id": f"onetouch.driver.{driver}",
-                  "prefect.resource.role": "driver"}] if isinstance(driver, str) else [])
+Dispatch = Callable[[dict[str, Any]], str | None]
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -57,12 +48,21 @@ def _field_error(exc: ValidationError) -> JSONResponse:
 
 
 def create_app(settings: Settings | None = None, store: CaseStore | None = None,
-               dispatch: Dispatch = emit_contact_event,
+               dispatch: Dispatch | None = None,
                clock: Callable[[], float] = time.time) -> FastAPI:
-    """The intake app over one case store; `dispatch` hands a stored contact to the flows."""
+    """The intake app over one case store; `dispatch` hands a stored contact on (to the
+    resolvers, through one submitter, unless another is given)."""
     settings = settings or get_settings()
     store = store or CaseStore(settings.case_store_url)
-    app = FastAPI(title="onetouch intake", version="1")
+    submitter = Submitter()
+    dispatch = dispatch or partial(hand_on, submitter=submitter)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(submitter.close)
+
+    app = FastAPI(title="onetouch intake", version="1", lifespan=lifespan)
 
     @app.post("/contacts", status_code=202)
     async def receive_contact(request: Request) -> JSONResponse:
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
         if not store.remember_signature(request.headers[SIGNATURE_HEADER].removeprefix("v1="),
                                         utc_now(), settings.intake_max_skew_s):
             return _error(401, "unauthorized", "replayed: this signed request was already used")
-        return keep(*parsed, store, dispatch)
+        return await run_in_threadpool(keep, *parsed, store, dispatch)
 
     @app.get("/cases/{case_id}")
     def case(case_id: str) -> JSONResponse:
@@ -123,15 +123,21 @@ def parse(body: bytes) -> tuple[Contact, dict[str, Any]] | JSONResponse:
 
 def keep(contact: Contact, raw: dict[str, Any], store: CaseStore, dispatch: Dispatch
          ) -> JSONResponse:
-    """Store a valid contact once, then hand it on (a lost hand-off is swept up); 200 for one
-    already stored."""
+    """Store a valid contact once: 202, and the hand-off runs once the answer is sent (a slow
+    or unreachable Prefect server never holds up the intake; a lost hand-off is swept up);
+    200 for one already stored."""
     case_id = case_id_for(contact.id)
     if not store.store_contact(contact, raw):
         return JSONResponse(status_code=200, content={"case_id": case_id, "duplicate": True})
+    return JSONResponse(status_code=202, content={"case_id": case_id, "status": "received"},
+                        background=BackgroundTask(pass_on, contact.id, raw, store, dispatch))
+
+
+def pass_on(contact_id: str, raw: dict[str, Any], store: CaseStore, dispatch: Dispatch
+             ) -> None:
+    """Hand a stored contact on and note it; a failure is logged, the sweep retries."""
     try:
-        dispatch(raw)
-        store.mark_dispatched(contact.id, utc_now())
+        store.mark_dispatched(contact_id, utc_now(), dispatch(raw))
     except Exception as exc:  # noqa: BLE001 - the contact is stored; the sweep hands it on
         LOG.warning("contact %s stored, hand-off failed (%s); the sweep will retry",
-                    contact.id, type(exc).__name__)
-    return JSONResponse(status_code=202, content={"case_id": case_id, "status": "received"})
+                    contact_id, type(exc).__name__)

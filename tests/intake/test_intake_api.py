@@ -130,7 +130,7 @@ def test_a_lost_hand_off_keeps_the_contact_for_the_sweep(tmp_path):
     settings = Settings(intake_secret=SecretStr(SECRET))
     client = TestClient(create_app(settings, store, dispatch=server_down))
     assert post(client, CONTACT).status_code == 202
-    assert store.stranded_contacts(utc_now()) == [CONTACT]
+    assert [s.raw for s in store.stranded_contacts(utc_now())] == [CONTACT]
 
 
 def test_an_intake_without_a_secret_refuses_everything(tmp_path):
