@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from onetouch.stack import DEFAULT_STATE_DIR, Layout, Ports, StackError, Status
+from onetouch.stack_resolvers import DEFAULT_RESOLVER_LIMIT, DEFAULT_RESOLVERS
 from onetouch.stack_workers import DEFAULT_WORKER_LIMIT
 
 DATA = Path(__file__).parent / "data"
@@ -68,6 +69,7 @@ def _panel(status: Status) -> None:
             ("intake", f"{urls['intake']}  (signing secret: "
                        f"{secret if secret.startswith('$') else _shown(secret)})"),
             ("Prefect db", notes["prefect_db"]), ("case store", notes["case_store"]),
+            ("resolvers", notes.get("resolvers", "")),
             ("workers", notes.get("workers", "1")),
             ("logs", _shown(notes["logs"]))]
     lines = [f"{name:<12} {value}" for name, value in rows]
@@ -96,13 +98,21 @@ def up(
     worker_limit: Annotated[int, typer.Option(
         envvar="ONETOUCH_STACK_WORKER_LIMIT", min=0,
         help="flow runs each worker runs at once (0: no limit)")] = DEFAULT_WORKER_LIMIT,
+    resolvers: Annotated[int, typer.Option(
+        envvar="ONETOUCH_STACK_RESOLVERS", min=1,
+        help="long-lived resolvers of contacts, each its own process")] = DEFAULT_RESOLVERS,
+    resolver_limit: Annotated[int, typer.Option(
+        envvar="ONETOUCH_STACK_RESOLVER_LIMIT", min=1,
+        help="contacts each resolver works on at once")] = DEFAULT_RESOLVER_LIMIT,
 ) -> None:
-    """Start the local stack (Prefect server + UI, workers, sandbox, intake), deploy, show URLs."""
+    """Start the local stack (Prefect server + UI, resolvers, workers, sandbox, intake), deploy,
+    show URLs."""
     from onetouch import stack
 
     layout = Layout(state_dir=state_dir, prefect_home=prefect_home,
                     ports=Ports(prefect_port, sandbox_port, intake_port),
-                    workers=workers, worker_limit=worker_limit or None)
+                    workers=workers, worker_limit=worker_limit or None,
+                    resolvers=resolvers, resolver_limit=resolver_limit)
     try:
         status = stack.up(layout, echo=lambda line: typer.echo(line, err=True))
     except StackError as exc:

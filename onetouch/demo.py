@@ -188,7 +188,7 @@ def prefect_ui(log: Path, port: int = UI_PORT) -> Iterator[str]:
     saved = env.pop("PREFECT_API_URL", None)
     with log.open("w") as sink:
         server = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+            [sys.executable, "-m", "onetouch.prefect_server", "start", "--host", "127.0.0.1",
              "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT)
         try:
             waited = wait_until_answering(f"{url}/api/health", 90, accept=is_ok,

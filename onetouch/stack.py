@@ -1,4 +1,5 @@
-"""The local stack as detached processes: Prefect server, sandbox, intake, deployments, workers."""
+"""The local stack as detached processes: Prefect server, sandbox, intake, deployments,
+resolvers, workers."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from typing import Any
 
 from onetouch.settings import PROJECT_ROOT
 from onetouch.stack_procs import alive, log_tail, start_time, stop_process
+from onetouch.stack_resolvers import (
+    DEFAULT_RESOLVER_LIMIT,
+    DEFAULT_RESOLVERS,
+    ResolverError,
+    start_resolvers,
+)
 from onetouch.stack_restart import ensure_zombie_automations
 from onetouch.stack_workers import (
     DEFAULT_WORKER_LIMIT,
@@ -25,6 +32,7 @@ from onetouch.stack_workers import (
     LIVENESS,
     POLLING,
     POOL,
+    RECORDING,
     WorkerError,
     ensure_pool,
     start_workers,
@@ -56,9 +64,10 @@ class Ports:
 class Layout:
     """What `up` starts and where: folders, ports, the case store, workers, Prefect settings.
 
-    `workers` process workers poll the pool, each running at most `worker_limit` flow runs
-    at once (None: no limit); `tuning` is the Prefect settings of the server and workers
-    (the stack's own polling by default).
+    `resolvers` long-lived resolvers each work on at most `resolver_limit` contacts at once;
+    `workers` process workers poll the pool for the other deployments' flow runs, each running
+    at most `worker_limit` at once (None: no limit); `tuning` is the Prefect settings of the
+    server, resolvers and workers (the stack's own polling and recording by default).
     """
 
     state_dir: Path = DEFAULT_STATE_DIR
@@ -66,9 +75,11 @@ class Layout:
     prefect_home: Path | None = None
     case_store_url: str | None = None
     host: str = "127.0.0.1"
-    tuning: dict[str, str] = field(default_factory=lambda: POLLING | LIVENESS)
+    tuning: dict[str, str] = field(default_factory=lambda: POLLING | LIVENESS | RECORDING)
     workers: int = 1
     worker_limit: int | None = DEFAULT_WORKER_LIMIT
+    resolvers: int = DEFAULT_RESOLVERS
+    resolver_limit: int = DEFAULT_RESOLVER_LIMIT
 
     def base(self) -> Path:
         """The folder for the Prefect home and the case store when they are not given."""
@@ -106,6 +117,7 @@ class Status:
     timings: dict[str, float] = field(default_factory=dict)
     already: bool = False
     workers: list[str] = field(default_factory=list)
+    resolvers: list[str] = field(default_factory=list)
 
 
 def _now() -> str:
@@ -227,11 +239,14 @@ def prefect_env(layout: Layout) -> dict[str, str]:
 
 
 def _app_env(layout: Layout, extra: dict[str, str]) -> dict[str, str]:
-    """The environment of the sandbox and the intake (`onetouch` commands)."""
+    """The environment of the sandbox and the intake (`onetouch` commands), with the stack's
+    Prefect settings: a task run the intake submits carries the intake's settings to the
+    resolver that runs it."""
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     return env | {"PREFECT_HOME": str(layout.home().resolve()),
                   "PREFECT_API_URL": layout.urls()["api"],
-                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PYTHONUNBUFFERED": "1"} | extra
+                  "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                  "PYTHONUNBUFFERED": "1"} | layout.tuning | extra
 
 
 def _spawn(state: dict[str, Any], layout: Layout, name: str, args: list[str],
@@ -342,7 +357,7 @@ def _start_services(state: dict[str, Any], layout: Layout, keys: dict[str, str],
     """The Prefect server, the sandbox and the intake, started together, each waited for."""
     urls, host, ports = layout.urls(), layout.host, layout.ports
     server = _spawn(state, layout, "server", [
-        sys.executable, "-m", "prefect", "server", "start", "--host", host,
+        sys.executable, "-m", "onetouch.prefect_server", "start", "--host", host,
         "--port", str(ports.prefect)], prefect_env(layout))
     sandbox = _spawn(state, layout, "sandbox", _cli(
         "sandbox", "--host", host, "--port", str(ports.sandbox)),
@@ -373,10 +388,14 @@ def _deploy_and_work(state: dict[str, Any], layout: Layout, keys: dict[str, str]
     echo(f"work pool, Variables and Secret blocks set ({clock.lap('configure_s')} s)")
     deploy(env, layout.state_dir / "logs" / "deploy.log")
     echo(f"deployed prefect.yaml ({clock.lap('deploy_s')} s)")
+    spawn = lambda name, args: _spawn(state, layout, name, args, env)  # noqa: E731
     try:
-        names = start_workers(urls["api"], layout.workers, layout.worker_limit,
-                              lambda name, args: _spawn(state, layout, name, args, env))
-    except WorkerError as exc:
+        state["resolvers"] = start_resolvers(urls["api"], layout.resolvers,
+                                             layout.resolver_limit, spawn)
+        echo(f"{layout.resolvers} resolver{'s' * (layout.resolvers > 1)} subscribed "
+             f"({clock.lap('resolver_s')} s)")
+        names = start_workers(urls["api"], layout.workers, layout.worker_limit, spawn)
+    except (WorkerError, ResolverError) as exc:
         raise StackError(str(exc)) from None
     state["workers"] = names
     echo(f"{len(names)} worker{'s' * (len(names) > 1)} polling pool {POOL!r} "
@@ -390,6 +409,8 @@ def _notes(layout: Layout, where: dict[str, str]) -> dict[str, str]:
             else f"SQLite in {layout.home().resolve()}",
             "case_store": safe_url(layout.store_url()), "intake_secret": where["intake"],
             "sandbox_key": where["sandbox"], "logs": str(layout.state_dir.resolve() / "logs"),
+            "resolvers": f"{layout.resolvers}, each resolving at most "
+                         f"{layout.resolver_limit} contacts at once",
             "workers": f"{layout.workers} on pool {POOL!r}, each running at most "
                        f"{layout.worker_limit or 'any number of'} flow runs at once"}
 
@@ -397,7 +418,8 @@ def _notes(layout: Layout, where: dict[str, str]) -> dict[str, str]:
 def _status(state: dict[str, Any], state_dir: Path, already: bool) -> Status:
     return Status(state_dir, state["urls"], state["notes"],
                   {name: p["pid"] for name, p in state["processes"].items()},
-                  state.get("timings", {}), already, state.get("workers", []))
+                  state.get("timings", {}), already, state.get("workers", []),
+                  state.get("resolvers", []))
 
 
 def _running(layout: Layout, echo: Echo) -> Status | None:

@@ -125,6 +125,31 @@ def count_runs(api: str, flow: str | list[str] = FLOW, states: list[str] | None 
     return int(httpx.post(f"{api}/flow_runs/count", json=body, timeout=30).json())
 
 
+def count_contact_runs(api: str, prefix: str = "", states: list[str] | None = None) -> int:
+    """How many `contact-<prefix>…` task runs are in the given state types (any when None)."""
+    body: dict[str, Any] = {"task_runs": {"name": {"like_": f"contact-{prefix}%"}}}
+    if states:
+        body["task_runs"]["state"] = {"type": {"any_": states}}
+    return int(httpx.post(f"{api}/task_runs/count", json=body, timeout=30).json())
+
+
+def read_contact_runs(api: str, prefix: str = "", page: int = 200) -> dict[str, list[dict]]:
+    """Every `contact-<prefix>…` task run, by contact id."""
+    runs: list[dict[str, Any]] = []
+    with httpx.Client(base_url=api, timeout=30) as client:
+        while True:
+            batch = client.post("/task_runs/filter", json={
+                "task_runs": {"name": {"like_": f"contact-{prefix}%"}}, "limit": page,
+                "offset": len(runs)}).json()
+            runs.extend(batch)
+            if len(batch) < page:
+                break
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        grouped.setdefault(run["name"].removeprefix("contact-"), []).append(run)
+    return grouped
+
+
 def count_task_runs(api: str, flow: str = FLOW) -> int:
     """Task runs of every run of a flow."""
     return int(httpx.post(f"{api}/task_runs/count", timeout=30,

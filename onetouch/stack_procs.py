@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -111,3 +113,27 @@ def named_cpu(name: str) -> float:
         except OSError:
             continue
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def keep_running(command: list[str], echo: Callable[[str], None], pause_s: float = 1.0) -> int:
+    """Run a command as a child and start it again each time it dies (killed, crashed), until
+    it exits 0 or this process is asked to stop (SIGTERM, SIGINT: passed on to the child);
+    the child's last exit code."""
+    stopping = False
+    child: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+    while True:
+        child = subprocess.Popen(command)
+        code = child.wait()
+        if stopping or code == 0:
+            return code
+        echo(f"{' '.join(command[-3:])} exited with {code}: starting it again")
+        time.sleep(pause_s)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onetouch.stack_procs import _family, _signal, _wait_gone, alive, log_tail, start_time
+from onetouch.stack_resolvers import ResolverError, wait_subscribed
 from onetouch.stack_workers import online_workers
 from onetouch.waiting import is_ok, wait_until_answering
 
@@ -135,6 +136,14 @@ def start_service(stopped: Stopped, timeout: float = 120) -> dict[str, Any]:
 def _wait_ready(stopped: Stopped, urls: dict[str, str], record: dict[str, Any], since: float,
                 timeout: float) -> None:
     living = lambda: alive(record["pid"], record["started"])  # noqa: E731
+    if stopped.name.startswith("resolver"):
+        state = _state(stopped.state_dir)
+        try:
+            wait_subscribed(urls["api"], {stopped.name: record},
+                            at_least=len(state.get("resolvers", [])), timeout=timeout)
+        except ResolverError as exc:
+            raise RestartError(str(exc)) from None
+        return
     if stopped.name.startswith("worker"):
         name = stopped.command[stopped.command.index("--name") + 1]
         deadline = time.monotonic() + timeout

@@ -27,6 +27,14 @@ DEFAULT_WORKER_LIMIT = 4
 # The server's reactive triggers (`within: 0`) act on each event as it arrives: no loop there.
 POLLING = {"PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "10",
            "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+# The server records each task run's states from events, by default one event per database
+# transaction: under a burst of contacts (each a task run with its steps) that was most of the
+# server's CPU and, on SQLite, its lock errors. Batched, a transaction holds up to 200 events,
+# written at least every half second.
+RECORDING = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",
+             "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "0.5",
+             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "200",
+             "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "0.5"}
 HEARTBEAT_SETTING = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 LIVENESS = {HEARTBEAT_SETTING: "30"}  # Prefect's shortest: a dead run is seen in 90 s
 Spawn = Callable[[str, list[str]], dict[str, Any]]

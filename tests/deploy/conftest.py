@@ -15,14 +15,14 @@ import pytest
 from integrations import Platform
 from onetouch.settings import Settings
 from onetouch.stack import Layout, api_url, down, free_ports, up
-from onetouch.stack_workers import POLLING
+from onetouch.stack_workers import POLLING, RECORDING
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 SANDBOX_KEY = "stack-test-key"
 CONTACTS = {json.loads(line)["id"]: json.loads(line)
             for line in (DATA / "contacts.jsonl").read_text().splitlines()}
-FAST = POLLING | {"PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": "1",
+FAST = POLLING | RECORDING | {"PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": "1",
                   "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
                   "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
 POSTGRES = "postgres@127.0.0.1:5432"

@@ -1,0 +1,64 @@
+"""The stack's resolvers: N long-lived `onetouch resolver` processes, subscribed to the server."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from flows.resolver import TASK_KEY
+from onetouch.prefect_auth import api_headers
+from onetouch.stack_procs import alive, log_tail
+
+DEFAULT_RESOLVERS = 2
+DEFAULT_RESOLVER_LIMIT = 8
+Spawn = Callable[[str, list[str]], dict[str, Any]]
+
+
+class ResolverError(RuntimeError):
+    """A resolver exited or never subscribed; the message shows its log."""
+
+
+def resolver_command(limit: int) -> list[str]:
+    """`onetouch resolver` running at most `limit` contacts at once."""
+    return [sys.executable, "-m", "onetouch.cli", "resolver", "--limit", str(limit)]
+
+
+def subscribed(api: str) -> set[str]:
+    """Client ids of the task workers subscribed to the resolve-contact task now."""
+    response = httpx.post(f"{api}/task_workers/filter", timeout=5,
+                          json={"task_worker_filter": {"task_keys": [TASK_KEY]}},
+                          headers=api_headers(os.environ))
+    response.raise_for_status()
+    return {worker["identifier"] for worker in response.json()}
+
+
+def wait_subscribed(api: str, records: dict[str, dict[str, Any]], at_least: int,
+                    timeout: float = 60) -> None:
+    """Until at least that many resolvers are subscribed; fail if one of the records exits or
+    they never are (each serves in a child of the recorded process: its id is the child's)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, record in records.items():
+            if not alive(record["pid"], record["started"]):
+                raise ResolverError(f"{name} exited while starting:\n{log_tail(record)}")
+        if len(subscribed(api)) >= at_least:
+            return
+        time.sleep(0.3)
+    first = next(iter(records.values()))
+    raise ResolverError(f"{len(subscribed(api))} of {at_least} resolvers subscribed after "
+                        f"{timeout:.0f} s:\n{log_tail(first)}")
+
+
+def start_resolvers(api: str, count: int, limit: int, spawn: Spawn) -> list[str]:
+    """Start each resolver as its own process, then wait until every one is subscribed."""
+    if count < 1:
+        raise ValueError(f"a stack needs at least one resolver, not {count}")
+    records = {f"resolver-{i}": spawn(f"resolver-{i}", resolver_command(limit))
+               for i in range(1, count + 1)}
+    wait_subscribed(api, records, at_least=count)
+    return list(records)
