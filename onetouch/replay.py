@@ -53,7 +53,7 @@ def resolve_lines(platform: Platform, lines: list[ContactLine],
                   ) -> list[dict[str, Any]]:
     """Resolve each contact in `received_at` order (detection first at every tick up to its
     arrival, when ticks are given); outcomes come back in the input's order."""
-    from flows.resolve_contact import resolve_contact
+    from flows.resolver import resolve_now
 
     outcomes: dict[int, dict[str, Any]] = {}
     tick = next(ticks, None) if ticks else None
@@ -69,7 +69,7 @@ def resolve_lines(platform: Platform, lines: list[ContactLine],
         else:
             if line.received_at is not None:
                 platform.admin.set_clock(line.received_at)
-            outcomes[line.line_no] = resolve_contact(line.raw)
+            outcomes[line.line_no] = resolve_now(line.raw)
         if progress:
             progress(outcomes[line.line_no])
     return [outcomes[line.line_no] for line in lines]
@@ -120,7 +120,7 @@ def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
         raise ValueError("detect_every_s needs detect=True")
     world = load_world(world_path)
     lines = read_contacts(contacts_path)
-    with _workdir(keep) as workdir, _dry_run(dry_run), \
+    with _workdir(keep) as workdir, _dry_run(dry_run), _one_caller(), \
             embedded_platform(world, workdir, case_store_url, faults) as platform:
         head = [run_detection()] if detect else []
         if head and progress and detect_every_s:
@@ -135,6 +135,18 @@ def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
 
 
 @contextmanager
+def _one_caller() -> Iterator[None]:
+    """No platform concurrency limits for the run: a replay is the platform's only caller,
+    one call at a time (a slot would cost two calls to the Prefect server each time)."""
+    saved = os.environ.get("ONETOUCH_PLATFORM_LIMITS")
+    os.environ["ONETOUCH_PLATFORM_LIMITS"] = "{}"
+    try:
+        yield
+    finally:
+        _restore("ONETOUCH_PLATFORM_LIMITS", saved)
+
+
+@contextmanager
 def _dry_run(on: bool) -> Iterator[None]:
     """ONETOUCH_DRY_RUN set for the run when asked, as it was afterwards."""
     saved = os.environ.get("ONETOUCH_DRY_RUN")
@@ -143,11 +155,15 @@ def _dry_run(on: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop("ONETOUCH_DRY_RUN", None)
-        else:
-            os.environ["ONETOUCH_DRY_RUN"] = saved
-        get_settings.cache_clear()
+        _restore("ONETOUCH_DRY_RUN", saved)
+
+
+def _restore(name: str, saved: str | None) -> None:
+    if saved is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = saved
+    get_settings.cache_clear()
 
 
 @contextmanager
