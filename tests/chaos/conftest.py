@@ -1,9 +1,11 @@
-"""The chaos replays run flows on the session's Prefect harness, like tests/flows; the crash and
-restart tests (marked `stack`) run a real stack instead (`chaos_stack`), checked with the
-helpers below."""
+"""The chaos replays run flows on the session's Prefect harness, like tests/flows; the crash,
+restart and fault tests (marked `stack`) share one real stack per database (`stack`: SQLite,
+then PostgreSQL), each test on a fresh platform world and contacts of its own (`tagged`),
+checked with the helpers below."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 from onetouch.casestore.tables import audit_log, cases, contacts
 from onetouch.intake.signing import signed_headers
 from onetouch.stack import Layout, api_url, down, free_ports, up
-from onetouch.stack_burst import UNFINISHED, count_runs, paid_twice
+from onetouch.stack_burst import UNFINISHED, count_contact_runs, count_runs, paid_twice
 from policy.case import idempotency_key
 from tests.deploy.conftest import FAST, SANDBOX_KEY, postgres_databases
 from tests.flows.conftest import (  # noqa: F401
@@ -32,15 +34,19 @@ from tests.flows.conftest import (  # noqa: F401
 )
 
 SECRET = "chaos-intake-secret"
+SEEDED = "seeded: does not fire\n"
 HEARTBEAT_S = 30  # Prefect's shortest; runs silent for 3 heartbeats are marked Crashed
 SWEEP_AFTER_S = 5
+SWEEP_EVERY_S = 10
+READ_TIMEOUT_S = 2.0  # the resolvers' platform client: a hung call is retried soon
+CRASH_POINTS = ["before_payment", "after_payment", "after_reply", "after_lane_payment"]
+DATABASES = ("onetouch_chaos_prefect", "onetouch_chaos_cases")
 CONTACTS = {c["id"]: c for c in map(json.loads,
                                     (DATA / "contacts.jsonl").read_text().splitlines())}
 EXPECTED = {e["contact_id"]: e for e in map(json.loads,
                                             (DATA / "expected.jsonl").read_text().splitlines())}
 PAYING = sorted((i for i, e in EXPECTED.items() if e["actions"]), key=lambda i: int(i[2:]))
 SWEEP = "sweep-stranded-contacts"
-FLOWS = ["resolve-contact", SWEEP]
 
 
 @pytest.fixture(autouse=True)
@@ -49,6 +55,17 @@ def _replays_share_one_harness(request):
     tests, whose flows run on their own stack."""
     if request.node.get_closest_marker("stack") is None:
         request.getfixturevalue("fresh_platform_limits")
+
+
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    """One stack per database for every stack test of the package: crash points armed on the
+    resolvers and the worker (each test arms only its own), the resolvers' platform client
+    timing out after 2 s."""
+    tmp = tmp_path_factory.mktemp(f"chaos-{request.param}")
+    settings = {"ONETOUCH_READ_TIMEOUT_S": str(READ_TIMEOUT_S)}
+    with chaos_stack(tmp, request.param, DATABASES, CRASH_POINTS, settings) as running:
+        yield running
 
 
 @dataclass
@@ -72,6 +89,11 @@ class ChaosStack:
         log = self.state_dir / "logs" / f"{name}.log"
         return f"--- {name} ---\n" + "\n".join(
             log.read_text(errors="replace").splitlines()[-lines:])
+
+    def fresh_world(self, world: Path = DATA / "world.json") -> None:
+        """The platform as the world file has it, no faults: each test starts from there."""
+        self.sandbox("PUT", "/admin/world", json=json.loads(world.read_text()))
+        self.sandbox("DELETE", "/admin/faults")
 
     def rows(self, query: Any) -> list[Any]:
         engine = sa.create_engine(self.case_store_url)
@@ -105,7 +127,7 @@ def chaos_stack(tmp: Path, backend: str, databases: tuple[str, str], points: lis
             env.setenv("PREFECT_SERVER_DATABASE_CONNECTION_URL", urls[0])
         store = urls[1] if urls else f"sqlite:///{tmp / 'cases.db'}"
         layout = Layout(state_dir=tmp / "stack", ports=free_ports(), prefect_home=tmp / "prefect",
-                        case_store_url=store,
+                        case_store_url=store, resolver_limit=4,
                         tuning=stack_tuning(crash_dir, points) | (settings or {}))
         status = up(layout, echo=lambda _: None, sandbox_key=SANDBOX_KEY)
         env.undo()
@@ -146,10 +168,11 @@ def post_until_accepted(intake: str, contact: dict[str, Any], deadline: float) -
     raise AssertionError(f"the intake never accepted {contact['id']}")
 
 
-def unfinished_runs(api: str) -> int | None:
-    """resolve-contact and sweep runs not finished yet; None while the server does not answer."""
+def unfinished_runs(api: str, prefix: str) -> int | None:
+    """The tagged contacts' task runs and the sweep's flow runs not finished yet; None while
+    the server does not answer."""
     try:
-        return count_runs(api, FLOWS, UNFINISHED)
+        return count_contact_runs(api, prefix, UNFINISHED) + count_runs(api, SWEEP, UNFINISHED)
     except (httpx.HTTPError, ValueError):
         return None
 
@@ -184,26 +207,61 @@ def final_state(api: str, run_id: str, timeout: float) -> str:
     raise AssertionError(f"flow run {run_id} did not end within {timeout:.0f} s")
 
 
-def settle(stack: ChaosStack, ids: set[str], timeout: float, every_s: float = 60) -> int:
-    """Wait until every contact has an outcome and no run is left: sweep whenever nothing runs
-    and a contact has no outcome (its run crashed), and every minute while runs are left (a
-    run whose process died unseen is crashed by the sweep if the server's automation missed
-    it); the sweeps started."""
-    sweeps, idle, last = 0, 0, time.monotonic()
+def settle(stack: ChaosStack, ids: set[str], timeout: float, every_s: float = SWEEP_EVERY_S
+           ) -> int:
+    """Wait until every contact has an outcome and none of their runs is left, starting the
+    sweep every few seconds while a contact has no outcome (its resolver died, its run is
+    lost); the sweeps started."""
+    prefix = tag_of(ids)
+    sweeps, last = 0, time.monotonic()
     deadline = last + timeout
     while time.monotonic() < deadline:
-        busy = unfinished_runs(stack.urls["api"])
         missing = ids - outcomes(stack).keys()
-        if busy == 0 and not missing:
+        if not missing and unfinished_runs(stack.urls["api"], prefix) == 0:
             return sweeps
-        idle = idle + 1 if busy == 0 else 0
-        if (idle >= 3 and missing) or time.monotonic() - last > every_s:
+        if missing and time.monotonic() - last > every_s:
             start_deployment(stack.urls["api"], f"{SWEEP}/{SWEEP}")
-            sweeps, idle, last = sweeps + 1, 0, time.monotonic()
-        time.sleep(2)
+            sweeps, last = sweeps + 1, time.monotonic()
+        time.sleep(1)
     missing = ids - outcomes(stack).keys()
     raise AssertionError(f"after {timeout:.0f} s, {len(missing)} contacts have no outcome "
-                         f"({sorted(missing)}) or runs are left\n{stack.tail()}")
+                         f"({sorted(missing)}) or runs are left\n{stack.tail('resolver-1')}")
+
+
+def tagged(tag: str, original_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The bundled contacts under ids of this test's own (`TAG-c-N`), by new id."""
+    return {f"{tag}-{cid}": CONTACTS[cid] | {"id": f"{tag}-{cid}"} for cid in original_ids}
+
+
+def tag_of(ids: set[str]) -> str:
+    """The tag the contacts' ids share."""
+    tags = {i.rsplit("-c-", 1)[0] for i in ids}
+    assert len(tags) == 1, tags
+    return tags.pop()
+
+
+def original(contact_id: str) -> str:
+    """The bundled contact a tagged id stands for."""
+    return "c-" + contact_id.rsplit("-c-", 1)[1]
+
+
+def disarm(stack: ChaosStack, ids: set[str]) -> None:
+    """No crash point fires for these contacts (the stack has every point armed)."""
+    for point in ("before_payment", "after_payment", "after_reply"):
+        for contact_id in ids:
+            marker = failpoint_marker(stack.crash_dir, point, point_key(point, contact_id))
+            if not marker.exists():
+                marker.write_text(SEEDED)
+
+
+def failpoint_marker(crash_dir: Path, point: str, key: str) -> Path:
+    """The file flows/failpoints.py writes when a point fires for a key."""
+    return crash_dir / f"{point}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
+def point_key(point: str, contact_id: str) -> str:
+    """What a contact's crash point is keyed by."""
+    return f"case-{contact_id}" if point == "before_payment" else contact_id
 
 
 def outcomes(stack: ChaosStack) -> dict[str, list[str]]:
@@ -234,7 +292,7 @@ def times_done(state: dict[str, Any], driver_id: str, action: dict[str, Any]) ->
 
 def owed_done(state: dict[str, Any], contact_id: str) -> list[int]:
     """How many times the platform holds each remediation the contact was owed."""
-    expected = EXPECTED[contact_id]
+    expected = EXPECTED[original(contact_id)]
     return [times_done(state, expected["driver_id"], a) for a in expected["actions"]]
 
 
@@ -261,13 +319,14 @@ def check_contacts(stack: ChaosStack, ids: set[str]) -> dict[str, int]:
     lost = sum((i not in found) + (replies[f"case-{i}"] == 0) for i in ids) + sum(
         n == 0 for i in ids for n in owed_done(state, i))
     assert paid_twice(state) == []
-    assert {i: found.get(i) for i in ids} == {i: [EXPECTED[i]["outcome"]] for i in ids}
+    expected = {i: EXPECTED[original(i)] for i in ids}
+    assert {i: found.get(i) for i in ids} == {i: [expected[i]["outcome"]] for i in ids}
     assert {i: owed_done(state, i) for i in ids} == {
-        i: [1] * len(EXPECTED[i]["actions"]) for i in ids}, "each owed remediation once"
+        i: [1] * len(expected[i]["actions"]) for i in ids}, "each owed remediation once"
     assert {i: replies[f"case-{i}"] for i in ids} == dict.fromkeys(ids, 1), "one reply each"
     assert {i: trail.get(f"case-{i}") for i in ids} == {i: Counter(
         {"case_recorded": 1} | Counter((a["type"], a["subject_id"])
-                                       for a in EXPECTED[i]["actions"])) for i in ids}
+                                       for a in expected[i]["actions"])) for i in ids}
     assert duplicates == 0 and lost == 0
     return {"duplicates": duplicates, "lost": lost}
 
