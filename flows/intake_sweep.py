@@ -49,7 +49,8 @@ from prefect.states import Crashed, Scheduled
 
 from flows import deps
 from flows.dispatch import emit_contact_event
-from flows.resolver import TASK_KEY, dispatch
+from flows.names import RESOLVER_TASK_KEY
+from flows.resolver import dispatch
 from onetouch.casestore.intake import Stranded
 from onetouch.models import utc_now
 from onetouch.settings import get_settings
@@ -87,7 +88,7 @@ def _scheduled_at(run: TaskRun) -> datetime:
 def read_resolvers(client: SyncPrefectClient) -> Resolvers:
     """The resolvers' activity, as the server has it."""
     workers = client.request("POST", "/task_workers/filter",
-                             json={"task_worker_filter": {"task_keys": [TASK_KEY]}}).json()
+                             json={"task_worker_filter": {"task_keys": [RESOLVER_TASK_KEY]}}).json()
 
     def latest(states: list[StateType], sort: TaskRunSort) -> TaskRun | None:
         runs = client.read_task_runs(task_run_filter=TaskRunFilter(

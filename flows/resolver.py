@@ -28,6 +28,7 @@ from prefect.task_worker import serve as serve_tasks
 from prefect.utilities.engine import emit_task_run_state_change_event
 
 from flows import deps
+from flows.names import RESOLVER_TASK_KEY
 from flows.resolve_contact import outcome_tags, resolve
 from flows.tasks import ContactRejected, rejected_outcome, validate_contact
 from onetouch.outcomes import ContactOutcome
@@ -36,7 +37,6 @@ from onetouch.settings import get_settings
 
 LOG = logging.getLogger("onetouch.resolver")
 T = TypeVar("T")
-TASK_KEY = "resolve_contact-onetouch_v1"
 
 
 class ResolverTask(Task):
@@ -45,7 +45,7 @@ class ResolverTask(Task):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.task_key = TASK_KEY
+        self.task_key = RESOLVER_TASK_KEY
 
     def with_options(self, *args: Any, **kwargs: Any) -> Task[Any, Any]:
         """A copy with other options and the same key (Prefect's copy would get its own)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from flows.resolver import TASK_KEY
+from flows.names import RESOLVER_TASK_KEY
 from onetouch.prefect_auth import api_headers
 from onetouch.stack_procs import alive, log_tail
 
@@ -31,7 +31,7 @@ def resolver_command(limit: int) -> list[str]:
 def subscribed(api: str) -> set[str]:
     """Client ids of the task workers subscribed to the resolve-contact task now."""
     response = httpx.post(f"{api}/task_workers/filter", timeout=5,
-                          json={"task_worker_filter": {"task_keys": [TASK_KEY]}},
+                          json={"task_worker_filter": {"task_keys": [RESOLVER_TASK_KEY]}},
                           headers=api_headers(os.environ))
     response.raise_for_status()
     return {worker["identifier"] for worker in response.json()}

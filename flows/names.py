@@ -1,0 +1,3 @@
+"""Names that processes which do not import Prefect share with the flows."""
+
+RESOLVER_TASK_KEY = "resolve_contact-onetouch_v1"  # the resolve-contact task's fixed key
