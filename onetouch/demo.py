@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +20,12 @@ from rich.table import Table
 from sqlalchemy import create_engine
 
 from onetouch.inputs import load_world, read_contacts
+from onetouch.prefect_server import running_server
 from onetouch.render import dollars
 from onetouch.replay import run_replay
 from onetouch.scorecard import Scorecard, build
 from onetouch.scorecard.render import rich_table, write_html
 from onetouch.settings import PROJECT_ROOT
-from onetouch.waiting import is_ok, wait_until_answering
 from simulate import PRESETS, Size, write
 
 SIZES = {"tiny": Size(drivers=15, stores=5, offers=200), **PRESETS}
@@ -179,33 +176,9 @@ def ui_hint(console: Console) -> None:
                   f"(or run `onetouch demo --ui` to have the demo start it and keep it up)")
 
 
-@contextmanager
-def prefect_ui(log: Path, port: int = UI_PORT) -> Iterator[str]:
-    """`prefect server start` on PREFECT_HOME, the process's API pointed at it, stopped after."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    url, env = f"http://127.0.0.1:{port}", dict(os.environ)
-    saved = env.pop("PREFECT_API_URL", None)
-    with log.open("w") as sink:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "onetouch.prefect_server", "start", "--host", "127.0.0.1",
-             "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT)
-        try:
-            waited = wait_until_answering(f"{url}/api/health", 90, accept=is_ok,
-                                          alive=lambda: server.poll() is None)
-            if waited != "answered":
-                raise RuntimeError(f"the Prefect server did not start (port {port} in use?); "
-                                   f"see {log}")
-            os.environ["PREFECT_API_URL"] = f"{url}/api"
-            with temporary_settings({PREFECT_API_URL: f"{url}/api"}):
-                yield url
-        finally:
-            if saved is None:
-                os.environ.pop("PREFECT_API_URL", None)
-            else:
-                os.environ["PREFECT_API_URL"] = saved
-            server.terminate()
-            server.wait(timeout=30)
+def prefect_ui(log: Path, port: int = UI_PORT) -> AbstractContextManager[str]:
+    """The Prefect server on PREFECT_HOME with its UI, the process's API pointed at it."""
+    return running_server(log, port)
 
 
 def run_demo_with_ui(out: Path, **options: Any) -> DemoRun:

@@ -16,6 +16,7 @@ from integrations import Platform
 from onetouch.inputs import ContactLine, load_world, read_contacts
 from onetouch.models import World
 from onetouch.outcomes import rejected
+from onetouch.prefect_server import running_server
 from onetouch.settings import get_settings
 from sandbox.server import SandboxServer
 
@@ -121,6 +122,7 @@ def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
     world = load_world(world_path)
     lines = read_contacts(contacts_path)
     with _workdir(keep) as workdir, _dry_run(dry_run), _one_caller(), \
+            _prefect_for_the_run(workdir), \
             embedded_platform(world, workdir, case_store_url, faults) as platform:
         head = [run_detection()] if detect else []
         if head and progress and detect_every_s:
@@ -132,6 +134,25 @@ def run_replay(world_path: Path, contacts_path: Path | None, out_path: Path,
     if state_path and state is not None:
         Path(state_path).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n")
     return outcomes
+
+
+@contextmanager
+def _prefect_for_the_run(workdir: Path) -> Iterator[None]:
+    """The Prefect API the run's task and flow runs report to: the one configured, else a
+    server of the run's own on PREFECT_HOME (its SQLite transactions IMMEDIATE: no lock
+    errors); flow runs without heartbeats (they live and die with this process)."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
+
+    with temporary_settings(set_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        if PREFECT_API_URL.value():
+            yield
+            return
+        with running_server(workdir / "prefect-server.log"):
+            yield
 
 
 @contextmanager

@@ -10,13 +10,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from onetouch.prefect_server import api_url
 from onetouch.settings import PROJECT_ROOT
 from onetouch.stack_procs import alive, log_tail, start_time, stop_process
 from onetouch.stack_resolvers import (
@@ -273,36 +273,6 @@ def _wait_http(name: str, url: str, record: dict[str, Any], timeout: float,
     if waited == "timeout":
         raise StackError(f"{name} did not answer {url} within {timeout:.0f} s:\n"
                          f"{log_tail(record)}")
-
-
-def _drain() -> None:
-    """Finish what this process's Prefect services hold for the current server, so the next
-    use starts them afresh on the new one (a slot service keeps its first server's client)."""
-    from prefect.concurrency.services import ConcurrencySlotAcquisitionWithLeaseService
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    for service in (EventsWorker, APILogWorker, ConcurrencySlotAcquisitionWithLeaseService):
-        service.drain_all(timeout=10)
-
-
-@contextmanager
-def api_url(api: str) -> Iterator[None]:
-    """This process's Prefect client, events and logs go to the given server while in use."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    _drain()
-    saved = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = api
-    try:
-        with temporary_settings({PREFECT_API_URL: api}):
-            yield
-            _drain()
-    finally:
-        if saved is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = saved
 
 
 def configure(platform_url: str, case_store_url: str, platform_key: str,
