@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
 import pytest
 
 from integrations import Platform
+from onetouch.intake.signing import signed_headers
 from onetouch.settings import Settings
 from onetouch.stack import Layout, api_url, down, free_ports, up
 from onetouch.stack_workers import POLLING, RECORDING
@@ -24,7 +26,8 @@ CONTACTS = {json.loads(line)["id"]: json.loads(line)
             for line in (DATA / "contacts.jsonl").read_text().splitlines()}
 FAST = POLLING | RECORDING | {"PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SECONDS": "1",
                   "PREFECT_SERVER_SERVICES_SCHEDULER_RECENT_DEPLOYMENTS_LOOP_SECONDS": "1",
-                  "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+                  "PREFECT_WORKER_PREFETCH_SECONDS": "2",
+                  "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "1"}
 POSTGRES = "postgres@127.0.0.1:5432"
 T = TypeVar("T")
 
@@ -43,7 +46,17 @@ class Stack:
     platform: Platform
     case_store_url: str
     worker_log: Path
+    intake_url: str = ""
+    intake_secret: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+    def post_contact(self, contact: dict) -> None:
+        """A signed contact through the intake, as a driver's app sends it; 202 expected."""
+        body = json.dumps(contact).encode()
+        headers = signed_headers(self.intake_secret, int(time.time()), body)
+        answer = httpx.post(f"{self.intake_url}/contacts", content=body, timeout=10,
+                            headers={**headers, "Content-Type": "application/json"})
+        assert answer.status_code == 202, answer.text
 
     def worker_tail(self, lines: int = 25) -> str:
         """The end of the worker's output, for failure messages."""
@@ -101,7 +114,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         with api_url(status.urls["api"]), Platform.from_settings(Settings(
                 platform_url=status.urls["sandbox"], platform_api_key=SANDBOX_KEY)) as platform:
             yield Stack(status.urls["api"], status.urls["sandbox"], platform, case_store_url,
-                        layout.state_dir / "logs" / "worker.log", status.timings)
+                        layout.state_dir / "logs" / "worker.log", status.urls["intake"],
+                        Path(status.notes["intake_secret"]).read_text().strip(), status.timings)
     finally:
         down(layout.state_dir, echo=lambda _: None)
     print(f"\nstack timings: {status.timings}")

@@ -1,4 +1,5 @@
-"""`onetouch up` starts the stack detached; a signed contact gets its reply; `down` ends it."""
+"""`onetouch up` starts the stack detached; a signed contact is resolved by a resolver as a
+task run of its own and gets its reply; `down` ends it."""
 
 from __future__ import annotations
 
@@ -112,21 +113,27 @@ def _outcome(running: Running) -> dict | None:
     return case.get("outcome")
 
 
-def _flow_run(api: str, name: str) -> dict | None:
-    runs = httpx.post(f"{api}/flow_runs/filter", timeout=5,
-                      json={"flow_runs": {"name": {"any_": [name]}}}).json()
+def _task_run(api: str, name: str) -> dict | None:
+    runs = httpx.post(f"{api}/task_runs/filter", timeout=5,
+                      json={"task_runs": {"name": {"any_": [name]}}}).json()
     return runs[0] if runs and runs[0]["state"]["type"] == "COMPLETED" else None
 
 
-def _triggered_by_contact_event(api: str, run: dict) -> None:
-    """The run came from the resolve-contact deployment's automation, with the contact."""
-    deployment = httpx.get(f"{api}/deployments/{run['deployment_id']}", timeout=5).json()
-    assert deployment["name"] == "resolve-contact"
-    assert run["idempotency_key"].startswith("automation ")
-    automation_id = run["idempotency_key"].split(",")[0].removeprefix("automation ")
-    automation = httpx.get(f"{api}/automations/{automation_id}", timeout=5).json()
-    assert automation["trigger"]["expect"] == ["driver.contact.received"]
-    assert run["parameters"]["contact"]["id"] == CONTACT["id"]
+def _steps(api: str) -> list[str]:
+    runs = httpx.post(f"{api}/task_runs/filter", timeout=5, json={
+        "task_runs": {"name": {"like_": f"{CASE} · %"}}, "sort": "EXPECTED_START_TIME_ASC"}).json()
+    return [run["name"].removeprefix(f"{CASE} · ") for run in runs]
+
+
+def _resolved_by_a_resolver(api: str, run: dict) -> None:
+    """One task run of the resolve-contact task, no flow run: tagged, its steps beside it."""
+    assert run["task_key"] == "resolve_contact-onetouch_v1" and run["flow_run_id"] is None
+    assert {"outcome:resolved", f"intent:{EXPECTED['intent']}"} <= set(run["tags"])
+    assert _steps(api) == ["receive", "understand", "gather facts", "decide",
+                           "pay tip ofr-50007", "reply", "record"]
+    flow_runs = httpx.post(f"{api}/flow_runs/filter", timeout=5,
+                           json={"flows": {"name": {"any_": ["resolve-contact"]}}}).json()
+    assert flow_runs == []
 
 
 def _replies(running: Running) -> list[dict]:
@@ -141,7 +148,7 @@ def _assert_rows_in_postgresql(running: Running) -> None:
         return
     import psycopg
 
-    for database, query in (("prefect", "SELECT count(*) FROM flow_run WHERE name = %s"),
+    for database, query in (("prefect", "SELECT count(*) FROM task_run WHERE name = %s"),
                             ("cases", "SELECT count(*) FROM cases WHERE contact_id = %s")):
         name = f"contact-{CONTACT['id']}" if database == "prefect" else CONTACT["id"]
         with psycopg.connect(f"postgresql://{POSTGRES}/{DATABASES[database]}") as conn:
@@ -167,14 +174,15 @@ def _assert_down_stops_everything(running: Running) -> None:
     assert all(_alive(pid) for pid in pids)
     done = _onetouch("down", env=running.env, timeout=90)
     assert done.returncode == 0, done.stderr
-    assert "worker, intake, sandbox, server stopped" in done.stdout
+    assert "worker, resolver-2, resolver-1, intake, sandbox, server stopped" in done.stdout
     assert not (running.state_dir / "stack.json").exists()
     wait_for(lambda: not any(_alive(pid) for pid in pids), 10, "every stack process to exit")
 
 
-def test_up_resolves_a_signed_contact_through_the_event_then_down_stops_it(running):
+def test_up_resolves_a_signed_contact_with_a_resolver_then_down_stops_it(running):
     api, urls = running.state["urls"]["api"], running.state["urls"]
-    assert set(running.state["processes"]) == {"server", "sandbox", "intake", "worker"}
+    assert set(running.state["processes"]) == {"server", "sandbox", "intake", "resolver-1",
+                                               "resolver-2", "worker"}
     assert httpx.get(urls["ui"], headers={"Accept": "text/html"}, timeout=5,
                      follow_redirects=True).status_code == 200
     _assert_up_again_changes_nothing(running)
@@ -186,9 +194,9 @@ def test_up_resolves_a_signed_contact_through_the_event_then_down_stops_it(runni
     latency = round(time.monotonic() - sent, 1)
     assert {k: outcome[k] for k in ("intent", "outcome", "actions")} == {
         k: EXPECTED[k] for k in ("intent", "outcome", "actions")}
-    run = wait_for(lambda: _flow_run(api, f"contact-{CONTACT['id']}"), 30,
-                   "the flow run contact-c-1 to be Completed")
-    _triggered_by_contact_event(api, run)
+    run = wait_for(lambda: _task_run(api, f"contact-{CONTACT['id']}"), 30,
+                   "the task run contact-c-1 to be Completed")
+    _resolved_by_a_resolver(api, run)
     [reply] = _replies(running)
     assert reply["driver_id"] == CONTACT["driver_id"]
     _assert_rows_in_postgresql(running)
