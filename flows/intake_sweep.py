@@ -13,6 +13,10 @@ case after `intake_sweep_after_s` is judged by its run:
   (resolvers take them in order), or when resolvers are subscribed, none is busy and none
   finished anything for the sweep's delay; else it waits its turn.
 
+A contact whose case is recorded but whose run is still Pending or Running, silent for the
+sweep's delay, lost its resolver between the record and the run's end: its run is scheduled
+again, and the resolver that takes it returns the recorded outcome (the run ends Completed).
+
 Contacts handed on as events (`contact_dispatch: flow-runs`) are judged by their flow runs.
 """
 
@@ -171,6 +175,31 @@ def sweep_task_runs(client: SyncPrefectClient, stranded: list[Stranded], now: da
     return handed
 
 
+def orphaned_runs(client: SyncPrefectClient, now: datetime, after: timedelta
+                  ) -> list[TaskRun]:
+    """Contact runs Pending or Running with no state change for the sweep's delay."""
+    runs = client.read_task_runs(task_run_filter=TaskRunFilter(
+        name=CONTACT_RUNS, state=TaskRunFilterState(type=TaskRunFilterStateType(any_=BUSY))),
+        limit=PAGE)
+    return [run for run in runs if run.state and now - run.state.timestamp >= after]
+
+
+def finish_recorded(client: SyncPrefectClient, now: datetime, after: timedelta,
+                    skip: set[str]) -> list[str]:
+    """Schedule again the silent runs of contacts whose case is recorded; their ids."""
+    store, finished = deps.case_store(), []
+    for run in orphaned_runs(client, now, after):
+        contact_id = run.name.removeprefix("contact-")
+        if contact_id in skip or store.outcome_for(contact_id) is None:
+            continue
+        requeue(client, run, "its resolver died after recording the case: finished again")
+        finished.append(contact_id)
+    if finished:
+        get_run_logger().info("%d recorded contacts' runs finished again: %s", len(finished),
+                              ", ".join(finished))
+    return finished
+
+
 def contacts_in_flight(client: SyncPrefectClient) -> set[str]:
     """Contact ids of resolve-contact flow runs not finished yet (the `flow-runs` path); a run
     Pending or Running with no sign of life for three heartbeats is marked Crashed."""
@@ -233,6 +262,7 @@ def sweep_stranded_contacts(limit: int = 500) -> list[str]:
             handed = sweep_flow_runs(client, stranded, now)
         else:
             handed = sweep_task_runs(client, stranded, now, after)
+            finish_recorded(client, now, after, {c.id for c in stranded})
     get_run_logger().info("%d stranded contacts handed on again (%d still queued or running)",
                           len(handed), len(stranded) - len(handed))
     return handed

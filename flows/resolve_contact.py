@@ -55,6 +55,7 @@ def resolve(contact: dict[str, Any]) -> ContactOutcome:
     reply = reply_to_driver(decision, driver)
     failpoint("after_reply", checked.id)
     outcome = record_case(decision, checked, reply, facts.now)
+    failpoint("after_record", checked.id)
     if outcome.outcome == "escalated":
         open_escalation(escalation_id_for(checked.id))
     return outcome

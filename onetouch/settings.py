@@ -10,7 +10,8 @@ from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FAILPOINTS = Literal["before_payment", "after_payment", "after_reply", "after_lane_payment"]
+FAILPOINTS = Literal["before_payment", "after_payment", "after_reply", "after_record",
+                     "after_lane_payment"]
 
 
 class Settings(BaseSettings):

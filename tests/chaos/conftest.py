@@ -39,7 +39,8 @@ HEARTBEAT_S = 30  # Prefect's shortest; runs silent for 3 heartbeats are marked 
 SWEEP_AFTER_S = 5
 SWEEP_EVERY_S = 10
 READ_TIMEOUT_S = 2.0  # the resolvers' platform client: a hung call is retried soon
-CRASH_POINTS = ["before_payment", "after_payment", "after_reply", "after_lane_payment"]
+CRASH_POINTS = ["before_payment", "after_payment", "after_reply", "after_record",
+                "after_lane_payment"]
 DATABASES = ("onetouch_chaos_prefect", "onetouch_chaos_cases")
 CONTACTS = {c["id"]: c for c in map(json.loads,
                                     (DATA / "contacts.jsonl").read_text().splitlines())}
@@ -210,16 +211,17 @@ def final_state(api: str, run_id: str, timeout: float) -> str:
 def settle(stack: ChaosStack, ids: set[str], timeout: float, every_s: float = SWEEP_EVERY_S
            ) -> int:
     """Wait until every contact has an outcome and none of their runs is left, starting the
-    sweep every few seconds while a contact has no outcome (its resolver died, its run is
-    lost); the sweeps started."""
+    sweep every few seconds while a contact has no outcome or a run is left (its resolver
+    died, its run is lost); the sweeps started."""
     prefix = tag_of(ids)
     sweeps, last = 0, time.monotonic()
     deadline = last + timeout
     while time.monotonic() < deadline:
         missing = ids - outcomes(stack).keys()
-        if not missing and unfinished_runs(stack.urls["api"], prefix) == 0:
+        unfinished = unfinished_runs(stack.urls["api"], prefix)
+        if not missing and unfinished == 0:
             return sweeps
-        if missing and time.monotonic() - last > every_s:
+        if (missing or unfinished) and time.monotonic() - last > every_s:
             start_deployment(stack.urls["api"], f"{SWEEP}/{SWEEP}")
             sweeps, last = sweeps + 1, time.monotonic()
         time.sleep(1)
@@ -247,7 +249,7 @@ def original(contact_id: str) -> str:
 
 def disarm(stack: ChaosStack, ids: set[str]) -> None:
     """No crash point fires for these contacts (the stack has every point armed)."""
-    for point in ("before_payment", "after_payment", "after_reply"):
+    for point in ("before_payment", "after_payment", "after_reply", "after_record"):
         for contact_id in ids:
             marker = failpoint_marker(stack.crash_dir, point, point_key(point, contact_id))
             if not marker.exists():

@@ -1,9 +1,9 @@
 """Crashes: a resolver dies (exit 137, no cleanup, like a SIGKILL) before a contact's payment,
-between the payment and the reply, or after the reply, and the contacts it was working on die
-with it; or a detection run dies after one driver's payments. The supervised resolver starts
-again, the sweep hands each stranded contact on (or the next detection run finishes the work):
-every contact one outcome, every owed remediation once, one reply per case, one push per
-driver, the audit log complete."""
+between the payment and the reply, after the reply, or after the case is recorded (its run
+not yet ended), and the contacts it was working on die with it; or a detection run dies after
+one driver's payments. The supervised resolver starts again, the sweep hands each stranded
+contact on (or the next detection run finishes the work): every contact one outcome, every
+owed remediation once, one reply per case, one push per driver, the audit log complete."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from tests.chaos.conftest import (
 )
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(600)]
-CONTACT_POINTS = ["before_payment", "after_payment", "after_reply"]
+CONTACT_POINTS = ["before_payment", "after_payment", "after_reply", "after_record"]
 DETECTION = DATA / "detection"
 
 
