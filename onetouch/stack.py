@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -356,20 +357,22 @@ def _deploy_and_work(state: dict[str, Any], layout: Layout, keys: dict[str, str]
         if beat := layout.tuning.get(HEARTBEAT_SETTING):
             ensure_zombie_automations(int(beat))
     echo(f"work pool, Variables and Secret blocks set ({clock.lap('configure_s')} s)")
-    deploy(env, layout.state_dir / "logs" / "deploy.log")
-    echo(f"deployed prefect.yaml ({clock.lap('deploy_s')} s)")
     spawn = lambda name, args: _spawn(state, layout, name, args, env)  # noqa: E731
-    try:
-        state["resolvers"] = start_resolvers(urls["api"], layout.resolvers,
-                                             layout.resolver_limit, spawn)
-        echo(f"{layout.resolvers} resolver{'s' * (layout.resolvers > 1)} subscribed "
-             f"({clock.lap('resolver_s')} s)")
-        names = start_workers(urls["api"], layout.workers, layout.worker_limit, spawn)
-    except (WorkerError, ResolverError) as exc:
-        raise StackError(str(exc)) from None
-    state["workers"] = names
-    echo(f"{len(names)} worker{'s' * (len(names) > 1)} polling pool {POOL!r} "
-         f"({clock.lap('worker_s')} s)")
+    with ThreadPoolExecutor(1) as pool:  # the deployments are made while the processes start
+        deploying = pool.submit(deploy, env, layout.state_dir / "logs" / "deploy.log")
+        try:
+            state["resolvers"] = start_resolvers(urls["api"], layout.resolvers,
+                                                 layout.resolver_limit, spawn)
+            echo(f"{layout.resolvers} resolver{'s' * (layout.resolvers > 1)} subscribed "
+                 f"({clock.lap('resolver_s')} s)")
+            names = start_workers(urls["api"], layout.workers, layout.worker_limit, spawn)
+        except (WorkerError, ResolverError) as exc:
+            raise StackError(str(exc)) from None
+        state["workers"] = names
+        echo(f"{len(names)} worker{'s' * (len(names) > 1)} polling pool {POOL!r} "
+             f"({clock.lap('worker_s')} s)")
+        deploying.result()
+    echo(f"deployed prefect.yaml ({clock.lap('deploy_s')} s more)")
 
 
 def _notes(layout: Layout, where: dict[str, str]) -> dict[str, str]:
