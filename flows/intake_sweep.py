@@ -13,9 +13,10 @@ case after `intake_sweep_after_s` is judged by its run:
   (resolvers take them in order), or when resolvers are subscribed, none is busy and none
   finished anything for the sweep's delay; else it waits its turn.
 
-A contact whose case is recorded but whose run is still Pending or Running, silent for the
-sweep's delay, lost its resolver between the record and the run's end: its run is scheduled
-again, and the resolver that takes it returns the recorded outcome (the run ends Completed).
+A contact whose case is recorded but whose run is unfinished and judged the same way (silent,
+or lost from the queue) lost its resolver between the record and the run's end, or another
+run recorded it: its run is scheduled again, and the resolver that takes it returns the
+recorded outcome (the run ends Completed).
 
 Contacts handed on as events (`contact_dispatch: flow-runs`) are judged by their flow runs.
 """
@@ -139,9 +140,10 @@ def _parameters_id(client: SyncPrefectClient, run: TaskRun) -> UUID | None:
     return None
 
 
-def verdict(contact: Stranded, run: TaskRun | None, resolvers: Resolvers, now: datetime,
-            after: timedelta) -> str | None:
-    """What to do with a stranded contact: `dispatch`, `requeue`, or None (leave it)."""
+def verdict(run: TaskRun | None, resolvers: Resolvers, now: datetime, after: timedelta
+            ) -> str | None:
+    """What to do with a contact's run: `dispatch` (a new one), `requeue`, or None (leave
+    it)."""
     if run is None or run.state is None:
         return "dispatch"
     kind = run.state.type
@@ -155,14 +157,13 @@ def verdict(contact: Stranded, run: TaskRun | None, resolvers: Resolvers, now: d
 
 
 def sweep_task_runs(client: SyncPrefectClient, stranded: list[Stranded], now: datetime,
-                    after: timedelta) -> list[str]:
+                    after: timedelta, resolvers: Resolvers) -> list[str]:
     """Hand on again the stranded contacts whose resolver runs are lost or ended; their ids."""
     runs = read_task_runs(client, [c.task_run_id for c in stranded if c.task_run_id])
-    resolvers = read_resolvers(client)
     store, logger, handed = deps.case_store(), get_run_logger(), []
     for contact in stranded:
         run = runs.get(contact.task_run_id or "")
-        action = verdict(contact, run, resolvers, now, after)
+        action = verdict(run, resolvers, now, after)
         if action is None:
             continue
         if action == "requeue" and run is not None:
@@ -175,22 +176,22 @@ def sweep_task_runs(client: SyncPrefectClient, stranded: list[Stranded], now: da
     return handed
 
 
-def orphaned_runs(client: SyncPrefectClient, now: datetime, after: timedelta
-                  ) -> list[TaskRun]:
-    """Contact runs Pending or Running with no state change for the sweep's delay."""
-    runs = client.read_task_runs(task_run_filter=TaskRunFilter(
-        name=CONTACT_RUNS, state=TaskRunFilterState(type=TaskRunFilterStateType(any_=BUSY))),
+def unfinished_contact_runs(client: SyncPrefectClient) -> list[TaskRun]:
+    """Contact runs Scheduled, Pending or Running, the oldest first."""
+    return client.read_task_runs(task_run_filter=TaskRunFilter(
+        name=CONTACT_RUNS, state=TaskRunFilterState(type=TaskRunFilterStateType(
+            any_=[StateType.SCHEDULED, *BUSY]))), sort=TaskRunSort.EXPECTED_START_TIME_ASC,
         limit=PAGE)
-    return [run for run in runs if run.state and now - run.state.timestamp >= after]
 
 
 def finish_recorded(client: SyncPrefectClient, now: datetime, after: timedelta,
-                    skip: set[str]) -> list[str]:
-    """Schedule again the silent runs of contacts whose case is recorded; their ids."""
+                    resolvers: Resolvers, skip: set[str]) -> list[str]:
+    """Schedule again the lost or silent runs of contacts whose case is recorded; their ids."""
     store, finished = deps.case_store(), []
-    for run in orphaned_runs(client, now, after):
+    for run in unfinished_contact_runs(client):
         contact_id = run.name.removeprefix("contact-")
-        if contact_id in skip or store.outcome_for(contact_id) is None:
+        if contact_id in skip or verdict(run, resolvers, now, after) is None or (
+                store.outcome_for(contact_id) is None):
             continue
         requeue(client, run, "its resolver died after recording the case: finished again")
         finished.append(contact_id)
@@ -261,8 +262,9 @@ def sweep_stranded_contacts(limit: int = 500) -> list[str]:
         if settings.contact_dispatch == "flow-runs":
             handed = sweep_flow_runs(client, stranded, now)
         else:
-            handed = sweep_task_runs(client, stranded, now, after)
-            finish_recorded(client, now, after, {c.id for c in stranded})
+            resolvers = read_resolvers(client)
+            handed = sweep_task_runs(client, stranded, now, after, resolvers)
+            finish_recorded(client, now, after, resolvers, {c.id for c in stranded})
     get_run_logger().info("%d stranded contacts handed on again (%d still queued or running)",
                           len(handed), len(stranded) - len(handed))
     return handed
