@@ -37,3 +37,25 @@ def fresh_platform_limits(prefect_harness):
             if limit.name.startswith(LIMIT_PREFIX):
                 client.delete_global_concurrency_limit_by_name(limit.name)
     ensure_limit.cache_clear()
+
+
+SHARED_DATABASE = {"tests.flows.test_escalations"}  # PostgreSQL's `test` database, reset
+
+
+def _worker_group(item: pytest.Item) -> str | None:
+    """The tests that must share one xdist worker: those of one stack (a chaos stack per
+    backend, else per module) or of one fixed database."""
+    module = item.module.__name__ if item.module else ""
+    if item.get_closest_marker("stack") is not None:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("stack") if params else None
+        return f"{module.rsplit('.', 1)[0]}-{backend}" if isinstance(backend, str) else module
+    return module if module in SHARED_DATABASE else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for `--dist loadgroup`: a stack is started once, by one worker."""
+    for item in items:
+        if group := _worker_group(item):
+            item.add_marker(pytest.mark.xdist_group(group))
