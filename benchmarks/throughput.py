@@ -1,292 +1,245 @@
-"""Throughput of the deployed stack: contacts per second and intake-to-reply latency for 1 and 2
-workers, beside a baseline of empty Prefect flows triggered the same way on the same stack.
+"""Throughput: the new path (resolvers) against the old one (a flow-run process per contact).
 
-Run: .venv/bin/python benchmarks/throughput.py [--contacts 500] [--workers 1 2]
-         [--worker-limit 3] [--sequential 10] [--json]
+Run: .venv/bin/python benchmarks/throughput.py [--contacts 500] [--old-contacts 40]
+         [--sequential 20] [--resolvers 1 2] [--workers 1 2] [--paths new old] [--samples 1]
+         [--json] [--replay WORLD CONTACTS]
 
-For each worker count: `onetouch up` on PostgreSQL (fresh databases for the Prefect server
-and the case store), then
-- sequential: one contact at a time (the next once the last has its outcome), then as many
-  baseline events one at a time: latency with nothing queued;
-- burst: N signed contacts POSTed to the intake at once (4 client threads); contacts/s from
-  the first POST to the last outcome, and each contact's latency from its 202 to its outcome
-  appearing in the case store (recorded right after the reply is sent);
-- baseline burst: N `onetouch.benchmark.contact` events, each starting a run of the
-  `throughput-baseline` deployment (same pool, same kind of trigger) with as many empty tasks
-  as a resolve-contact run had on average; latency from the emit to the run's end.
-CPU seconds are those of the stack's processes (server, workers and their flow runs, intake,
-sandbox) and PostgreSQL's over each burst.
+Each path on a fresh `onetouch up` (fresh PostgreSQL databases for the Prefect server and
+the case store), measured the same way: sent = the intake's 202 for a contact, done = its
+outcome row first seen in the case store (polled every 0.05 s one at a time, 0.1 s in a
+burst). New path: N resolvers (`--resolvers`), 1 process worker. Old path
+(`ONETOUCH_CONTACT_DISPATCH=flow-runs`): N process workers (`--workers`) of 3 flow runs each.
+- sequential: 1 warm-up contact, then contacts one at a time: p50/p95 intake→outcome;
+- burst: contacts POSTed at once (4 client threads): first POST → last outcome, contacts/s,
+  p50/p95 intake→outcome, CPU seconds per contact of each process family and of PostgreSQL;
+- replay (with --replay): wall time of `onetouch replay` on the embedded SQLite default, in
+  a PREFECT_HOME of its own whose database is created first (untimed).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
-from prefect.cache_policies import NONE
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-BASELINE = "throughput-baseline"
-BASELINE_EVENT = "onetouch.benchmark.contact"
-ACTIVE = ["SCHEDULED", "PENDING", "RUNNING", "CANCELLING"]
+from benchmarks.throughput_stack import PARTS, WORKER_LIMIT, Setup, measure  # noqa: E402
 
-
-@task(cache_policy=NONE)
-def empty_step(index: int) -> int:
-    """Nothing: a task run's own cost."""
-    return index
-
-
-@flow(name=BASELINE, persist_result=False)
-def baseline(item: dict[str, Any]) -> int:
-    """As many empty tasks as the event says: Prefect's own cost of one triggered flow run."""
-    for index in range(int(item["tasks"])):
-        empty_step(index)
-    return int(item["tasks"])
-
-
-if __name__ == "__main__":  # the driver's imports: a worker loading `baseline` needs none
-    import argparse
-    import json
-    import os
-    import sys
-    import tempfile
-    import time
-    from collections import Counter
-    from datetime import datetime
-    from pathlib import Path
-
-    ROOT = Path(__file__).resolve().parent.parent
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-    from onetouch.stack import Layout, Status, api_url, down, free_ports, up
-    from onetouch.stack_burst import (
-        OutcomeWatcher,
-        burst_contacts,
-        count_runs,
-        count_task_runs,
-        post_signed,
-        read_runs,
-        summary,
-    )
-    from onetouch.stack_procs import family_cpu, named_cpu
-    from onetouch.stack_workers import POLLING, POOL
-
-    POSTGRES = "postgres@127.0.0.1:5432"
-    DATABASES = ("onetouch_bench_prefect", "onetouch_bench_cases")
-    SECRET = "throughput-benchmark"
-    Log = list[str]
+OLD_NOTE = ("old path: {n} contacts per burst (--old-contacts): it costs ~4-5 s of CPU per "
+            "contact, 500 would take ~40 min; its figures are measured at {n}, not scaled")
+# (key, row label, format); ratios old/new are printed for each
+ROWS = [("up_s", "stack up s", "{:.0f}"), ("burst_count", "burst contacts", "{:.0f}"),
+        ("burst_posted_s", "burst: all POSTed s", "{:.1f}"),
+        ("burst_span_s", "burst: 1st POST → last outcome s", "{:.1f}"),
+        ("burst_per_s", "burst: contacts/s", "{:.2f}"),
+        ("burst_p50_s", "burst: p50 intake→outcome s", "{:.2f}"),
+        ("burst_p95_s", "burst: p95 intake→outcome s", "{:.2f}"),
+        ("seq_count", "sequential contacts", "{:.0f}"),
+        ("seq_p50_s", "sequential: p50 intake→outcome s", "{:.2f}"),
+        ("seq_p95_s", "sequential: p95 intake→outcome s", "{:.2f}"),
+        ("cpu_total", "CPU s/contact: total", "{:.3f}"),
+        ("cpu_onetouch", "CPU s/contact: onetouch (no sandbox)", "{:.3f}"),
+        *[(f"cpu_{part}", f"  {part}", "{:.3f}") for part in PARTS],
+        ("runs_per_contact", "contact runs per burst contact", "{:.2f}"),
+        ("other_runs", "other flow runs during the burst", "{:.0f}"),
+        ("burst_missing", "burst contacts with no outcome", "{:.0f}"),
+        ("load_end", "load average (1 min) at the end", "{:.1f}")]
 
 
-def _databases(create: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(f"postgresql://{POSTGRES}/postgres", autocommit=True) as conn:
-        for name in DATABASES:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            if create:
-                conn.execute(f"CREATE DATABASE {name}")
+def _burst_verdict(r: dict[str, Any]) -> str:
+    """The 500-contact target: every outcome within 90 s of the first POST."""
+    if r["burst_count"] >= 500:
+        return "met" if r["burst_span_s"] <= 90 and not r["burst_missing"] else "missed"
+    return "missed" if r["burst_span_s"] > 90 else f"n/a at {r['burst_count']:.0f}"
 
 
-def _start(tmp: Path, workers: int, limit: int) -> tuple[Layout, Status]:
-    _databases(create=True)
-    os.environ["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = (
-        f"postgresql+asyncpg://{POSTGRES}/{DATABASES[0]}")
-    os.environ["ONETOUCH_INTAKE_SECRET"] = SECRET
-    layout = Layout(state_dir=tmp / "stack", ports=free_ports(), prefect_home=tmp / "prefect",
-                    case_store_url=f"postgresql+psycopg://{POSTGRES}/{DATABASES[1]}",
-                    tuning=POLLING, workers=workers, worker_limit=limit)
-    return layout, up(layout, echo=lambda line: print(f"  {line}", file=sys.stderr),
-                      sandbox_key="throughput-key")
+TARGETS = {"burst_span_s": ("500 contacts: ≤ 90 s", _burst_verdict),
+           "seq_p95_s": ("≤ 1.5 s", lambda r: "met" if r["seq_p95_s"] <= 1.5 else "missed"),
+           "cpu_onetouch": ("≤ 0.2 s", lambda r: "met" if r["cpu_onetouch"] <= 0.2
+                            else "missed")}
 
 
-def _deploy_baseline() -> None:
-    from contextlib import redirect_stdout
-
-    from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
-
-    source = baseline.from_source(source=str(ROOT), entrypoint="benchmarks/throughput.py:baseline")
-    with redirect_stdout(sys.stderr):
-        source.deploy(name=BASELINE, work_pool_name=POOL, print_next_steps=False, build=False,
-                      push=False, ignore_warnings=True, triggers=[DeploymentEventTrigger(
-                          expect={BASELINE_EVENT}, parameters={"item": "{{ event.payload }}"})])
-
-
-def _cpu(state_dir: Path) -> dict[str, float]:
-    """CPU seconds so far of each part of the stack, and of PostgreSQL."""
-    state = json.loads((state_dir / "stack.json").read_text())
-    parts: dict[str, float] = Counter()
-    for name, record in state["processes"].items():
-        parts["workers" if name.startswith("worker") else name] += family_cpu(record["pid"])
-    return dict(parts) | {"postgres": named_cpu("postgres")}
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=500, help="new-path burst size")
+    parser.add_argument("--old-contacts", type=int, default=40, help="old-path burst size")
+    parser.add_argument("--sequential", type=int, default=20, help="contacts one at a time")
+    parser.add_argument("--resolvers", type=int, nargs="+", default=[1, 2],
+                        help="resolver counts for the new path")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help=f"process workers ({WORKER_LIMIT} runs each) for the old path")
+    parser.add_argument("--paths", nargs="+", choices=["new", "old"], default=["new", "old"])
+    parser.add_argument("--samples", type=int, default=1, help="stacks per setup, alternated")
+    parser.add_argument("--stall", type=float, default=300,
+                        help="give up waiting after this many seconds with no new outcome")
+    parser.add_argument("--replay", nargs=2, type=Path, metavar=("WORLD", "CONTACTS"))
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    return parser.parse_args()
 
 
-def _spent(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
-    spent = {k: after[k] - before[k] for k in after}
-    return {"cpu_s_per_item": round(sum(spent.values()) / count, 2)} | {
-        f"cpu_{k}": round(v / count, 2) for k, v in spent.items()}
+def plan(args: argparse.Namespace) -> list[Setup]:
+    """The stacks to measure in order: paths alternated, the first path swapped each sample."""
+    new = [Setup("new", n, args.contacts) for n in args.resolvers] * ("new" in args.paths)
+    old = [Setup("old", n, args.old_contacts) for n in args.workers] * ("old" in args.paths)
+    order: list[Setup] = []
+    for sample in range(args.samples):
+        first, second = (new, old) if sample % 2 == 0 else (old, new)
+        for i in range(max(len(first), len(second))):
+            order += first[i:i + 1] + second[i:i + 1]
+    return order
 
 
-def _idle(api: str, timeout: float = 600) -> None:
-    """Until no contact, approval or baseline run waits or runs."""
-    deadline = time.monotonic() + timeout
-    flows = ["resolve-contact", "await-agent-decision", BASELINE]
-    while count_runs(api, flows, ACTIVE) and time.monotonic() < deadline:
-        time.sleep(1)
+def _replay_once(world: Path, contacts: Path, env: dict[str, str], out: Path) -> dict:
+    """One `onetouch replay` subprocess: wall time, exit code, outcome lines."""
+    started = time.monotonic()
+    done = subprocess.run([str(ROOT / ".venv/bin/onetouch"), "replay", str(world), "--contacts",
+                           str(contacts), "--out", str(out)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=1800)
+    wall = time.monotonic() - started
+    lines = sum(1 for line in out.read_text().splitlines() if line) if out.exists() else 0
+    tail = [line for line in done.stderr.splitlines() if not line.startswith(("│", "╭", "╰"))]
+    return {"wall_s": round(wall, 1), "exit_code": done.returncode, "outcome_lines": lines,
+            "stderr_tail": "\n".join(tail[-8:]) if done.returncode else ""}
 
 
-def _contacts_sequential(status: Status, watcher: OutcomeWatcher, count: int,
-                         prefix: str = "seq") -> dict:
-    sent, done = {}, {}
-    for contact in burst_contacts(count, prefix):
-        sent |= post_signed(status.urls["intake"], SECRET, [contact], threads=1)
-        done |= watcher.wait([contact["id"]], timeout=120, every=0.05)
-    return summary(sent, done)
+def replay(world: Path, contacts: Path) -> dict[str, Any]:
+    """`onetouch replay` on the embedded SQLite server, in a PREFECT_HOME of its own (the
+    repository's `.prefect` is shared with other work), its database created first, untimed."""
+    drop = ("PREFECT_API_URL", "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+            "PREFECT_API_DATABASE_CONNECTION_URL")
+    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("ONETOUCH_")}
+    expected = sum(1 for line in contacts.read_text().splitlines() if line.strip())
+    with tempfile.TemporaryDirectory(prefix="onetouch-replay-") as tmp:
+        env["PREFECT_HOME"] = str(Path(tmp) / "prefect")
+        started = time.monotonic()
+        subprocess.run([str(ROOT / ".venv/bin/prefect"), "server", "database", "upgrade", "-y"],
+                       env=env, cwd=ROOT, capture_output=True, check=True, timeout=600)
+        prepared = round(time.monotonic() - started, 1)
+        run = _replay_once(world, contacts, env, Path(tmp) / "out.jsonl")
+    return {"contacts": expected, "database_s": prepared} | run
 
 
-def _contacts_burst(status: Status, layout: Layout, watcher: OutcomeWatcher, count: int,
-                    log: Log) -> dict:
-    contacts = burst_contacts(count)
-    before = _cpu(layout.state_dir)
-    sent = post_signed(status.urls["intake"], SECRET, contacts, threads=4)
-    log.append(f"posted {count} contacts in {max(sent.values()) - min(sent.values()):.1f} s")
-    done = watcher.wait([c["id"] for c in contacts], timeout=600 + 20 * count)
-    _idle(status.urls["api"])
-    figures = summary(sent, done) | _spent(before, _cpu(layout.state_dir), count)
-    runs = count_runs(status.urls["api"])
-    figures["tasks_per_run"] = round(count_task_runs(status.urls["api"]) / runs, 1)
-    figures["approval_runs"] = count_runs(status.urls["api"], "await-agent-decision")
-    figures["outcomes"] = dict(Counter(o for c, o in watcher.outcomes() if c.startswith("burst")))
-    return figures
+def aggregate(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each setup's figures: the median over its samples (one sample: its figures)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by.setdefault(result["label"], []).append(result)
+    merged = {}
+    for label, samples in by.items():
+        ok = [s for s in samples if "error" not in s] or samples
+        keys = {k for s in ok for k, v in s.items() if isinstance(v, int | float)}
+        merged[label] = ok[-1] | {k: statistics.median(s[k] for s in ok if k in s)
+                                  for k in keys}
+    return merged
 
 
-def _ended(api: str, sent: dict[str, float]) -> dict[str, float]:
-    done = {}
-    for run in read_runs(api, BASELINE):
-        item = (run.get("parameters") or {}).get("item") or {}
-        if run["state_type"] == "COMPLETED" and item.get("id") in sent and run["end_time"]:
-            done[item["id"]] = datetime.fromisoformat(run["end_time"]).timestamp()
-    return done
+def pairs(labels: list[str]) -> list[tuple[str, str]]:
+    """(old, new) columns compared: the i-th worker count with the i-th resolver count."""
+    new = [label for label in labels if label.startswith("new")]
+    old = [label for label in labels if label.startswith("old")]
+    return list(zip(old, new, strict=False))
 
 
-def _emit(ids: list[str], tasks: int) -> dict[str, float]:
-    from prefect.events import emit_event
-
-    sent = {}
-    for ident in ids:
-        emit_event(event=BASELINE_EVENT, resource={"prefect.resource.id": f"bench.{ident}"},
-                   payload={"id": ident, "tasks": tasks})
-        sent[ident] = time.time()
-    return sent
+def _cell(fmt: str, value: Any) -> str:
+    return fmt.format(value) if isinstance(value, int | float) else "-"
 
 
-def _wait_baseline(api: str, count: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while count_runs(api, BASELINE, ["COMPLETED"]) < count and time.monotonic() < deadline:
-        time.sleep(0.05 if count == 1 else 1)
+def _ratio(a: Any, b: Any) -> str:
+    ok = isinstance(a, int | float) and isinstance(b, int | float) and b
+    return f"{a / b:.2f}" if ok else "-"
 
 
-def _baseline_sequential(status: Status, count: int, tasks: int, prefix: str = "seq") -> dict:
-    api, sent = status.urls["api"], {}
-    done_before = count_runs(api, BASELINE, ["COMPLETED"])
-    with api_url(api):
-        for i in range(count):
-            sent |= _emit([f"{prefix}-{i}"], tasks)
-            _wait_baseline(api, done_before + i + 1, 120)
-    return summary(sent, _ended(api, sent))
+def _target(key: str, merged: dict[str, dict[str, Any]]) -> str:
+    if key not in TARGETS:
+        return ""
+    text, verdict = TARGETS[key]
+    news = [(label, r) for label, r in merged.items() if label.startswith("new")]
+    found = ", ".join(f"{label.split()[1]} {verdict(r)}" for label, r in news
+                      if isinstance(r.get(key), int | float))
+    return f"{text}: {found}" if found else text
 
 
-def _baseline_burst(status: Status, layout: Layout, count: int, tasks: int) -> dict:
-    api = status.urls["api"]
-    before, done_before = _cpu(layout.state_dir), count_runs(api, BASELINE, ["COMPLETED"])
-    with api_url(api):
-        sent = _emit([f"burst-{i}" for i in range(count)], tasks)
-    _wait_baseline(api, done_before + count, 600 + 10 * count)
-    _idle(api)
-    return summary(sent, _ended(api, sent)) | _spent(before, _cpu(layout.state_dir), count)
+def print_table(merged: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    """Figures side by side, old/new ratios, the target of each row."""
+    labels = list(merged)
+    compared = pairs(labels)
+    head = [f"{label:>10}" for label in labels] + [
+        f"{o.split()[1] + '/' + n.split()[1]:>10}" for o, n in compared]
+    print(f"{'figure':<38}" + "".join(head) + "  target (new path)")
+    print(f"{'':<38}" + " " * 10 * len(labels) + "".join(f"{'old/new':>10}" for _ in compared))
+    for key, name, fmt in ROWS:
+        cells = [f"{_cell(fmt, merged[label].get(key)):>10}" for label in labels]
+        ratios = [f"{_ratio(merged[o].get(key), merged[n].get(key)):>10}" for o, n in compared]
+        print(f"{name:<38}" + "".join(cells + ratios) + f"  {_target(key, merged)}")
+    _print_notes(merged, args)
 
 
-def _one_stack(workers: int, args: argparse.Namespace, tasks: int | None, log: Log) -> dict:
-    """Every phase on a fresh stack with the given number of workers."""
-    with tempfile.TemporaryDirectory(prefix="onetouch-throughput-") as tmp:
-        layout, status = _start(Path(tmp), workers, args.worker_limit)
-        watcher = OutcomeWatcher(layout.store_url())
-        try:
-            with api_url(status.urls["api"]):
-                _deploy_baseline()
-            result: dict[str, Any] = {"workers": workers, "worker_limit": args.worker_limit}
-            _contacts_sequential(status, watcher, 1, "warm")  # first imports, limits
-            result["project_sequential"] = _contacts_sequential(status, watcher,
-                                                                args.sequential)
-            log.append(f"{workers} worker(s): sequential {result['project_sequential']}")
-            result["project_burst"] = _contacts_burst(status, layout, watcher, args.contacts,
-                                                      log)
-            log.append(f"{workers} worker(s): burst {result['project_burst']}")
-            tasks = tasks or round(result["project_burst"]["tasks_per_run"])
-            result["baseline_tasks"] = tasks
-            _baseline_sequential(status, 1, tasks, "warm")
-            result["baseline_sequential"] = _baseline_sequential(status, args.sequential, tasks)
-            result["baseline_burst"] = _baseline_burst(status, layout, args.contacts, tasks)
-            log.append(f"{workers} worker(s): baseline {result['baseline_burst']}")
-            return result
-        finally:
-            watcher.close()
-            down(layout.state_dir, echo=lambda _: None)
-            _databases(create=False)
+def _print_notes(merged: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    """Scaling ratios, outcomes, errors and the old path's burst size."""
+    for path, unit in (("new", "resolver"), ("old", "worker")):
+        counts = sorted(int(label.split("=")[1]) for label in merged if label.startswith(path))
+        if len(counts) > 1:
+            low, high = (merged[f"{path} {unit[0]}={n}"] for n in (counts[0], counts[-1]))
+            print(f"{path} path, {counts[-1]} {unit}s / {counts[0]}: contacts/s "
+                  f"{_ratio(high.get('burst_per_s'), low.get('burst_per_s'))}x, burst span "
+                  f"{_ratio(high.get('burst_span_s'), low.get('burst_span_s'))}x")
+    for label, r in merged.items():
+        if r.get("outcomes"):
+            print(f"{label}: burst outcomes {r['outcomes']}")
+        if r.get("error") or r.get("logs"):
+            print(f"{label}: {r.get('error', 'contacts without outcome')}; logs in {r['logs']}")
+    if "old" in args.paths:
+        print(OLD_NOTE.format(n=args.old_contacts))
+    if args.samples > 1:
+        print(f"each column: the median of {args.samples} stacks, paths alternated")
 
 
-def _ratios(results: list[dict]) -> dict[str, float]:
-    ratios = {}
-    for r in results:
-        p, b = r["project_burst"], r["baseline_burst"]
-        ratios[f"cost_vs_baseline_{r['workers']}w"] = round(b["per_s"] / p["per_s"], 2)
-        ratios[f"cpu_vs_baseline_{r['workers']}w"] = round(
-            p["cpu_s_per_item"] / b["cpu_s_per_item"], 2)
-    by = {r["workers"]: r for r in results}
-    if 1 in by and 2 in by:
-        for what in ("project", "baseline"):
-            ratios[f"{what}_2w_vs_1w"] = round(by[2][f"{what}_burst"]["per_s"]
-                                               / by[1][f"{what}_burst"]["per_s"], 2)
-    return ratios
-
-
-def _print(results: list[dict], ratios: dict[str, float], load: tuple[float, ...]) -> None:
-    print(f"{'workers':>7} {'what':<9} {'n':>5} {'items/s':>8} {'p50 s':>7} {'p95 s':>7} "
-          f"{'seq p50':>8} {'seq p95':>8} {'CPU s/item':>10}")
-    for r in results:
-        for what in ("project", "baseline"):
-            b, s = r[f"{what}_burst"], r[f"{what}_sequential"]
-            print(f"{r['workers']:>7} {what:<9} {b['count']:>5} {b['per_s']:>8.3f} "
-                  f"{b['p50_s']:>7.1f} {b['p95_s']:>7.1f} {s['p50_s']:>8.2f} {s['p95_s']:>8.2f} "
-                  f"{b['cpu_s_per_item']:>10.2f}")
-    print(f"baseline: {results[0]['baseline_tasks']} empty tasks per run; worker limit "
-          f"{results[0]['worker_limit']} runs each; load average at the end {load}")
-    for name, value in ratios.items():
-        print(f"{name:<24} {value:.2f}")
-    print("targets: cost_vs_baseline <= 1.5; sequential p95 < 6 s; project_2w_vs_1w >= 1.7")
+def print_replay(result: dict[str, Any]) -> None:
+    """The replay's wall time against its target (92 contacts ≤ 30 s)."""
+    count = result["contacts"]
+    lines = "one per contact" if result["outcome_lines"] == count else (
+        f"MISMATCH: {result['outcome_lines']} lines for {count} contacts")
+    ok = result["wall_s"] <= 30 and not result["exit_code"]
+    verdict = ("met" if ok else "missed") if count == 92 else f"n/a at {count} contacts"
+    print(f"replay ({count} contacts, SQLite, database created first in "
+          f"{result['database_s']:.1f} s): {result['wall_s']:.1f} s wall, exit "
+          f"{result['exit_code']}, outcomes file {lines}; target 92 contacts ≤ 30 s: {verdict}")
+    if result["exit_code"]:
+        print(result["stderr_tail"])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--contacts", type=int, default=500, help="contacts (and baseline "
-                        "runs) per burst")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--worker-limit", type=int, default=3,
-                        help="flow runs each worker runs at once")
-    parser.add_argument("--sequential", type=int, default=10,
-                        help="contacts sent one at a time for the latency with nothing queued")
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = parser.parse_args()
-    log: Log = []
-    results, tasks = [], None
-    for workers in args.workers:
-        results.append(_one_stack(workers, args, tasks, log))
-        tasks = results[-1]["baseline_tasks"]
-        print(log[-1], file=sys.stderr)
-    ratios, load = _ratios(results), os.getloadavg()
+    args = _args()
+    replayed = replay(*args.replay) if args.replay else None
+    if replayed:
+        print(f"replay: {json.dumps(replayed)}", file=sys.stderr)
+    results = []
+    for setup in plan(args):
+        print(f"{setup.label()}: {setup.contacts} contacts, load {os.getloadavg()}",
+              file=sys.stderr)
+        results.append(measure(setup, args.sequential, args.stall))
+        print(f"{setup.label()}: {json.dumps(results[-1])}", file=sys.stderr)
+    merged = aggregate(results)
     if args.json:
-        print(json.dumps({"results": results, "ratios": ratios, "loadavg": load}, indent=2))
-    else:
-        _print(results, ratios, tuple(round(x, 1) for x in load))
+        print(json.dumps({"results": results, "merged": merged, "replay": replayed,
+                          "loadavg": os.getloadavg()}, indent=2))
+        return
+    if merged:
+        print_table(merged, args)
+    if replayed:
+        print_replay(replayed)
+    print(f"load average at the end {tuple(round(x, 1) for x in os.getloadavg())} "
+          "(2 cores, shared with other work)")
 
 
 if __name__ == "__main__":
