@@ -68,12 +68,13 @@ class FaultInjector:
         self.configure(FaultConfig())
 
     def decide(self, route_key: str) -> Decision | None:
-        """The faults for one request on route_key (one random draw), or None."""
+        """The faults for one request on route_key, or None: one random draw when the rule can
+        fail, so a seed gives the failing routes the same draws whatever else is called."""
         with self._lock:
             rule = self.config.routes.get(route_key) or self.config.routes.get(ALL_ROUTES)
             if rule is None:
                 return None
-            draw = self._rng.random()
+            draw = self._rng.random() if rule.error_rate or rule.timeout_rate else 1.0
             error = draw < rule.error_rate
             hang = not error and draw < rule.error_rate + rule.timeout_rate
             self.injected["error" if error else "timeout"] += int(error or hang)
