@@ -17,8 +17,6 @@ from onetouch.replay import run_replay
 from tests.flows.conftest import DATA
 from tests.pg import fresh_database
 
-pytestmark = pytest.mark.heavy  # minutes: outside the 15-minute suite
-
 ACTIONS = ("POST /pay-adjustments", "POST /offers/{offer_id}/reissue",
            "POST /deposits/{deposit_id}/retry", "POST /notifications")
 CHAOS = {"seed": 11, "routes": {route: {"error_rate": 0.20, "timeout_rate": 0.05,

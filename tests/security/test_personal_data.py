@@ -35,7 +35,7 @@ from typer.testing import CliRunner
 from flows.agent_queues import check_escalation_slas
 from flows.approval import await_agent_decision
 from flows.detection import detect_defects
-from flows.resolve_contact import resolve_contact
+from flows.resolver import resolve_stored_contact
 from onetouch.casestore import CaseStore
 from onetouch.casestore.incidents import incident_escalation_id
 from onetouch.casestore.tables import audit_log, cases, escalations
@@ -54,8 +54,6 @@ from tests.security.personal_data import (
     scan,
     world_needles,
 )
-
-pytestmark = pytest.mark.heavy  # minutes: outside the 15-minute suite
 
 DATA = ROOT / "tests" / "data"
 SECRET = "pii-scan-intake-secret"
@@ -208,8 +206,8 @@ def _case_store_rows(store: CaseStore, label: str) -> Texts:
 
 
 def _through_the_intake(world, store_url: str, events: Sent) -> Texts:
-    """A signed contact with personal data: stored, its event emitted, its run started by the
-    event's payload exactly as the resolve-contact deployment's trigger passes it."""
+    """A signed contact with personal data: stored, handed to the resolvers by its id, and
+    resolved by the resolvers' task from that id."""
     driver = _driver(world, "drv-1004")
     contact = {"id": "c-pii-intake", "driver_id": driver.id, "channel": "chat",
                "received_at": "2026-11-20T19:40:00Z",
@@ -221,9 +219,7 @@ def _through_the_intake(world, store_url: str, events: Sent) -> Texts:
     answer = client.post("/contacts", content=body,
                          headers=signed_headers(SECRET, int(time.time()), body))
     assert answer.status_code == 202, answer.text
-    [event] = [e for e in events.events if e.event == "driver.contact.received"
-               and e.resource.id == "onetouch.contact.c-pii-intake"]
-    outcome = resolve_contact(event.payload)  # prefect.yaml: contact: "{{ event.payload }}"
+    outcome = resolve_stored_contact(contact["id"])  # what a resolver runs for its hand-off
     assert outcome["contact_id"] == "c-pii-intake" and outcome["outcome"] == "resolved"
     return [("intake answer", answer.text), ("intake case", json.dumps(
         client.get("/cases/case-c-pii-intake").json()))]
@@ -300,6 +296,18 @@ def _pages(read, page: int = 200) -> list[Any]:
         offset += page
 
 
+def _stored_task_parameters() -> Texts:
+    """What the task-scheduling storage keeps for background task runs (the intake's hand-offs:
+    a resolver reads a contact's run parameters there)."""
+    from prefect._internal.result_records import ResultRecord
+    from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
+
+    root = Path(PREFECT_LOCAL_STORAGE_PATH.value())
+    return [(f"stored {path.name}", json.dumps(ResultRecord.deserialize(path.read_bytes()).result,
+                                               default=str))
+            for path in (root / "parameters").glob("*") if path.is_file()]
+
+
 def read_prefect_api() -> dict[str, Texts]:
     """What the Prefect server keeps and its UI shows: runs, inputs, logs, artifacts, events."""
     with get_client(sync_client=True) as client:
@@ -323,6 +331,9 @@ def read_prefect_api() -> dict[str, Texts]:
         "flow run parameters": [(f"parameters of {r.name}", json.dumps(r.parameters))
                                 for r in flow_runs],
         "task runs": [(f"task run {r.name}", r.model_dump_json()) for r in task_runs],
+        "task run inputs": [(f"inputs of {r.name}", json.dumps(sorted(r.task_inputs)))
+                            for r in task_runs],
+        "task parameters": _stored_task_parameters(),
         "flow run inputs": inputs,
         "artifacts": [(f"artifact {a.key}", a.model_dump_json()) for a in artifacts],
         "api logs": [(f"api log {lg.name}", lg.message) for lg in logs],
@@ -336,21 +347,18 @@ def needles() -> list[Needle]:
 
 
 SURFACES = ["logs", "api logs", "flow runs", "flow run parameters", "task runs",
-            "flow run inputs", "artifacts", "events emitted", "events stored", "case store",
-            "cli", "outcomes", "intake"]
+            "task run inputs", "task parameters", "flow run inputs", "artifacts",
+            "events emitted", "events stored", "case store", "cli", "outcomes", "intake"]
 
 
 def test_a_contact_run_keeps_only_the_contact_id(surfaces):
-    stored = dict(surfaces["flow run parameters"])
-    assert json.loads(stored["parameters of contact-c-pii-1"]) == {"contact": {"id": "c-pii-1"}}
-    assert json.loads(stored["parameters of contact-c-pii-intake"]) == {
-        "contact": {"id": "c-pii-intake"}}
-    [event] = [json.loads(t) for w, t in surfaces["events emitted"]
-               if w == "event driver.contact.received"]
-    assert event["payload"] == {"id": "c-pii-intake"}
-    drivers = [r["prefect.resource.id"] for r in event["related"]
-               if r["prefect.resource.role"] == "driver"]
-    assert drivers == ["onetouch.driver.drv-1004"]
+    inputs = dict(surfaces["task run inputs"])
+    for contact_id in ("c-pii-1", "c-pii-intake"):
+        assert json.loads(inputs[f"inputs of contact-{contact_id}"]) == ["contact_id"]
+    handed = [json.loads(text)["parameters"] for _, text in surfaces["task parameters"]
+              if "c-pii-intake" in text]
+    assert handed, "the intake's hand-off kept no parameters"
+    assert all(h == {"contact_id": "c-pii-intake"} for h in handed), handed
 
 
 @pytest.mark.parametrize("surface", SURFACES)
