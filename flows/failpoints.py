@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 
 from onetouch.settings import get_settings
 
 CRASH_EXIT_CODE = 137
+_FIRING = threading.Lock()
 
 
 def failpoint(point: str, key: str) -> None:
@@ -17,11 +19,12 @@ def failpoint(point: str, key: str) -> None:
     if point not in settings.crash_points or settings.crash_dir is None:
         return
     marker = settings.crash_dir / f"{point}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
-    try:
-        with marker.open("x") as fired:
-            fired.write(f"{point} {key}\n")
-            fired.flush()
-            os.fsync(fired.fileno())
-    except FileExistsError:
-        return
-    os._exit(CRASH_EXIT_CODE)
+    with _FIRING:  # held until the exit: no other thread's point is left half-written
+        try:
+            with marker.open("x") as fired:
+                fired.write(f"{point} {key}\n")
+                fired.flush()
+                os.fsync(fired.fileno())
+        except FileExistsError:
+            return
+        os._exit(CRASH_EXIT_CODE)

@@ -71,8 +71,7 @@ def test_resolvers_killed_at_each_crash_point_finish_every_contact_once(stack):
     sweeps = settle(stack, ids, 420)
     elapsed = round(time.monotonic() - started, 1)
 
-    assert fired(stack.crash_dir, {k for _, k in crashes}) == sorted(
-        f"{p} {k}" for p, k in crashes)
+    _assert_planned_points_fired(fired(stack.crash_dir, {k for _, k in crashes}), crashes)
     runs = read_contact_runs(stack.urls["api"], "crash-")
     assert {cid: [r["state_type"] for r in runs.get(cid, [])] for cid in ids} == {
         cid: ["COMPLETED"] for cid in ids}, "one run each, completed"
@@ -85,6 +84,16 @@ def test_resolvers_killed_at_each_crash_point_finish_every_contact_once(stack):
           f"{sum('CRASHED' in h for h in histories.values())} sweeps={sweeps} "
           f"handed on again={handed_again} duplicates={figures['duplicates']} "
           f"lost={figures['lost']} in {elapsed} s")
+
+
+def _assert_planned_points_fired(got: list[str], crashes: set[tuple[str, str]]) -> None:
+    """Every planned point fired, but an `after_record` one may not: a resolver killed by
+    another contact's point after this contact's record leaves a run that returns the recorded
+    outcome at once. At least one `after_record` point fired (a run left after its record)."""
+    planned = {f"{p} {k}" for p, k in crashes}
+    after_record = {f"{p} {k}" for p, k in crashes if p == "after_record"}
+    assert set(got) <= planned and planned - set(got) <= after_record, (sorted(got), planned)
+    assert set(got) & after_record, "no resolver died after recording a case"
 
 
 def _run_detection(stack) -> str:
