@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ FAST = POLLING | RECORDING | {"PREFECT_SERVER_SERVICES_PAUSE_EXPIRATIONS_LOOP_SE
                   "PREFECT_WORKER_PREFETCH_SECONDS": "2",
                   "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "1"}
 POSTGRES = "postgres@127.0.0.1:5432"
+RECEIVED = r"Received task run: ([0-9a-f-]{36}) - "
 T = TypeVar("T")
 
 
@@ -119,3 +121,15 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     finally:
         down(layout.state_dir, echo=lambda _: None)
     print(f"\nstack timings: {status.timings}")
+
+
+def received_runs(log: Path, named: str = "") -> list[str]:
+    """The ids of the task runs a resolver received, from its log (those whose name then
+    started with `named`: a run scheduled again is received under its own name)."""
+    return re.findall(RECEIVED + re.escape(named), log.read_text(errors="replace"))
+
+
+def sandbox_state(sandbox_url: str) -> dict:
+    """The sandbox's whole state (admin API)."""
+    return httpx.get(f"{sandbox_url}/admin/state", timeout=30,
+                     headers={"Authorization": f"Bearer {SANDBOX_KEY}"}).json()

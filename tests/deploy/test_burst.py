@@ -10,14 +10,12 @@ benchmarks/throughput.py times it against the old path).
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from onetouch.stack import Layout, down, up
@@ -32,14 +30,20 @@ from onetouch.stack_burst import (
     summary,
 )
 from onetouch.stack_workers import POLLING, RECORDING
-from tests.deploy.conftest import SANDBOX_KEY, free_ports, postgres_databases, wait_for
+from tests.deploy.conftest import (
+    SANDBOX_KEY,
+    free_ports,
+    postgres_databases,
+    received_runs,
+    sandbox_state,
+    wait_for,
+)
 
 COUNT = int(os.environ.get("ONETOUCH_BURST_CONTACTS", "100"))
 RESOLVERS = 2
 SECRET = "burst-test-secret"
 DATABASES = ("onetouch_burst_prefect", "onetouch_burst_cases")
 SECONDS_PER_CONTACT = 1  # about 6 times the slowest seen on a busy 2-core machine
-RECEIVED = re.compile(r"Received task run: ([0-9a-f-]{36})")
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(300 + COUNT * SECONDS_PER_CONTACT)]
 
 
@@ -74,11 +78,6 @@ def burst_stack(tmp_path_factory) -> Iterator[BurstStack]:
         print(f"\nstack timings: {status.timings}")
 
 
-def _sandbox_state(stack: BurstStack) -> dict:
-    return httpx.get(f"{stack.urls['sandbox']}/admin/state", timeout=30,
-                     headers={"Authorization": f"Bearer {SANDBOX_KEY}"}).json()
-
-
 def _tail(stack: BurstStack) -> str:
     return "\n".join(f"--- {name} ---\n" + "\n".join(
         (stack.logs / f"{name}.log").read_text(errors="replace").splitlines()[-15:])
@@ -91,8 +90,7 @@ def _runs_finished(api: str) -> bool:
 
 def _received(stack: BurstStack) -> dict[str, set[str]]:
     """The task runs each resolver received, from its log."""
-    return {name: set(RECEIVED.findall((stack.logs / f"{name}.log").read_text(errors="replace")))
-            for name in stack.resolvers}
+    return {name: set(received_runs(stack.logs / f"{name}.log")) for name in stack.resolvers}
 
 
 def test_a_burst_is_resolved_once_per_contact_by_both_resolvers_paying_nothing_twice(
@@ -120,7 +118,7 @@ def test_a_burst_is_resolved_once_per_contact_by_both_resolvers_paying_nothing_t
     assert {contact: [r["state_type"] for r in runs.get(contact, [])] for contact in ids} == {
         contact: ["COMPLETED"] for contact in ids}, "one completed task run each"
     assert set(runs) == ids, f"runs for contacts never sent: {sorted(set(runs) - ids)}"
-    assert paid_twice(_sandbox_state(stack)) == []
+    assert paid_twice(sandbox_state(stack.urls["sandbox"])) == []
     received = _received(stack)
     by_resolver = {name: len(got) for name, got in received.items()}
     assert all(by_resolver.values()), f"a resolver resolved nothing: {by_resolver}"

@@ -31,7 +31,14 @@ from onetouch.stack_burst import OutcomeWatcher, burst_contacts, paid_twice, pos
 from onetouch.stack_resolvers import subscribed
 from onetouch.stack_workers import LIVENESS, POLLING, RECORDING
 from tests import netns
-from tests.deploy.conftest import ROOT, SANDBOX_KEY, postgres_databases, wait_for
+from tests.deploy.conftest import (
+    ROOT,
+    SANDBOX_KEY,
+    postgres_databases,
+    received_runs,
+    sandbox_state,
+    wait_for,
+)
 
 COUNT = int(os.environ.get("ONETOUCH_MULTIHOST_CONTACTS", "60"))
 HOSTS, LIMIT = (2, 3), 4
@@ -43,7 +50,6 @@ STORAGE = f"redisstoragecontainer/{BLOCK}"
 TUNING = POLLING | LIVENESS | RECORDING | {
     "PREFECT_TASKS_SCHEDULING_DEFAULT_STORAGE_BLOCK": STORAGE,
     "PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK": STORAGE, "PREFECT_LOGGING_LEVEL": "INFO"}
-RECEIVED = re.compile(r"Received task run: ([0-9a-f-]{36}) - resolve-contact")
 HANDOFF_FAILED = re.compile(r"contact (\S+) stored, hand-off failed")
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(420 + COUNT)]
 
@@ -268,13 +274,7 @@ def _finished(api: str, count: int) -> list[dict[str, Any]] | None:
 
 def _received(stack: MultiHost) -> dict[str, list[str]]:
     """The task runs each host's resolver received, from its log."""
-    return {name: RECEIVED.findall(log.read_text(errors="replace"))
-            for name, log in stack.logs.items()}
-
-
-def _sandbox_state(stack: MultiHost) -> dict[str, Any]:
-    return httpx.get(f"{stack.urls['sandbox']}/admin/state", timeout=30,
-                     headers={"Authorization": f"Bearer {SANDBOX_KEY}"}).json()
+    return {name: received_runs(log, "resolve-contact") for name, log in stack.logs.items()}
 
 
 def _local_files(homes: dict[str, Path]) -> list[Path]:
@@ -339,7 +339,7 @@ def test_three_hosts_split_a_burst_resolving_each_contact_once(multihost, redis_
                     "every contact's task run to finish")
 
     assert Counter(c for c, _ in outcomes if c in ids) == dict.fromkeys(ids, 1)
-    assert paid_twice(_sandbox_state(stack)) == []
+    assert paid_twice(sandbox_state(stack.urls["sandbox"])) == []
     per_contact = _check_runs(stack, ids, runs)
     per_host = {name: len(got) for name, got in _received(stack).items()}
     assert all(per_host.values()), f"a host resolved nothing: {per_host}"
