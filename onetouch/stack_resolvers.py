@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -37,21 +38,35 @@ def subscribed(api: str) -> set[str]:
     return {worker["identifier"] for worker in response.json()}
 
 
-def wait_subscribed(api: str, records: dict[str, dict[str, Any]], at_least: int,
-                    timeout: float = 60) -> None:
-    """Until at least that many resolvers are subscribed; fail if one of the records exits or
-    they never are (each serves in a child of the recorded process: its id is the child's)."""
+def serving_identifier(record: dict[str, Any]) -> str:
+    """The task-worker id of a resolver (hostname-pid): a supervisor's serves in its child."""
+    pid = record["pid"]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            pids = children.read().split()
+    except FileNotFoundError:
+        pids = []
+    return f"{socket.gethostname()}-{pids[0] if pids else pid}"
+
+
+def wait_subscribed(api: str, records: dict[str, dict[str, Any]], timeout: float = 60) -> None:
+    """Until each of these resolvers is subscribed under its own id; fail if one exits or never
+    is (the server's count alone can lag: it forgets a worker whose old socket closes late)."""
     deadline = time.monotonic() + timeout
+    missing = set(records)
     while time.monotonic() < deadline:
         for name, record in records.items():
             if not alive(record["pid"], record["started"]):
                 raise ResolverError(f"{name} exited while starting:\n{log_tail(record)}")
-        if len(subscribed(api)) >= at_least:
+        ids = {name: serving_identifier(record) for name, record in records.items()}
+        now_subscribed = subscribed(api)
+        missing = {name for name, ident in ids.items() if ident not in now_subscribed}
+        if not missing:
             return
         time.sleep(0.3)
-    first = next(iter(records.values()))
-    raise ResolverError(f"{len(subscribed(api))} of {at_least} resolvers subscribed after "
-                        f"{timeout:.0f} s:\n{log_tail(first)}")
+    first = records[min(missing)]
+    raise ResolverError(f"{', '.join(sorted(missing))} not subscribed after {timeout:.0f} s:\n"
+                        f"{log_tail(first)}")
 
 
 def start_resolvers(api: str, count: int, limit: int, spawn: Spawn) -> list[str]:
@@ -60,5 +75,5 @@ def start_resolvers(api: str, count: int, limit: int, spawn: Spawn) -> list[str]
         raise ValueError(f"a stack needs at least one resolver, not {count}")
     records = {f"resolver-{i}": spawn(f"resolver-{i}", resolver_command(limit))
                for i in range(1, count + 1)}
-    wait_subscribed(api, records, at_least=count)
+    wait_subscribed(api, records)
     return list(records)

@@ -137,10 +137,8 @@ def _wait_ready(stopped: Stopped, urls: dict[str, str], record: dict[str, Any], 
                 timeout: float) -> None:
     living = lambda: alive(record["pid"], record["started"])  # noqa: E731
     if stopped.name.startswith("resolver"):
-        state = _state(stopped.state_dir)
         try:
-            wait_subscribed(urls["api"], {stopped.name: record},
-                            at_least=len(state.get("resolvers", [])), timeout=timeout)
+            wait_subscribed(urls["api"], {stopped.name: record}, timeout=timeout)
         except ResolverError as exc:
             raise RestartError(str(exc)) from None
         return
