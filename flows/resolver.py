@@ -23,7 +23,7 @@ from uuid import UUID
 from prefect import Task
 from prefect.cache_policies import NONE
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.context import SyncClientContext, TaskRunContext
+from prefect.context import SettingsContext, SyncClientContext, TaskRunContext
 from prefect.task_worker import serve as serve_tasks
 from prefect.utilities.engine import emit_task_run_state_change_event
 
@@ -81,6 +81,16 @@ def _tag_this_run(outcome: ContactOutcome) -> None:
         run.tags = sorted({*run.tags, *outcome_tags(outcome)})
 
 
+class _SettingsKeptHere(SettingsContext):
+    """The submitter's settings, left out of a submitted run's context: a resolver runs on its
+    own (another host's paths and URLs are not its), and rebuilding them from the stored
+    context took a third of a resolver's CPU per contact."""
+
+    def serialize(self, include_secrets: bool = True) -> dict[str, Any]:
+        """Nothing to ship."""
+        return {}
+
+
 class Submitter:
     """Submits `resolve-contact` runs from any thread, through one event loop of its own and
     one Prefect client (`Task.delay` from several threads at once hung in Prefect 3.8.8's
@@ -132,9 +142,12 @@ class Submitter:
         if self._client is None:
             self._client = await get_client().__aenter__()
             self._one_at_a_time = asyncio.Lock()
+        current = SettingsContext.get()
+        assert current is not None
         async with self._one_at_a_time:
-            run = await resolve_stored_contact.create_run(
-                client=self._client, parameters={"contact_id": contact_id}, deferred=True)
+            with _SettingsKeptHere(profile=current.profile, settings=current.settings):
+                run = await resolve_stored_contact.create_run(
+                    client=self._client, parameters={"contact_id": contact_id}, deferred=True)
         emit_task_run_state_change_event(task_run=run, initial_state=None,
                                          validated_state=run.state)
         return run.id

@@ -28,7 +28,8 @@ from tests.chaos.conftest import (
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(900)]
 # (process, killed rather than stopped cleanly, seconds left down); "in flight" below: contacts
-# the intake took with no outcome yet, and the contact runs running (best effort)
+# the intake took with no outcome yet when it stopped or before it started again, or contact
+# runs running when it stopped (a contact takes ~0.2 s: a restart may fall between two)
 RESTARTS = [("server", False, 5), ("intake", True, 5), ("sandbox", True, 5),
             ("resolver-1", True, 2)]
 
@@ -63,6 +64,7 @@ def _restart_during_a_batch(stack, name: str, hard: bool, down_s: float, batch: 
     started = time.monotonic()
     stopped = stop_service(stack.state_dir, name, hard)
     time.sleep(down_s)
+    in_flight = max(in_flight, _unresolved(stack))
     start_service(stopped)
     down = round(time.monotonic() - started, 1)
     return {"process": name, "in_flight": in_flight, "running": running, "down_s": down,
@@ -81,7 +83,8 @@ def test_restarting_each_process_mid_batch_loses_and_duplicates_nothing(stack):
     sweeps = settle(stack, set(ids), 600)
     elapsed = round(time.monotonic() - started, 1)
 
-    assert [r["in_flight"] > 0 for r in restarts] == [True] * len(RESTARTS), restarts
+    hit = [r["in_flight"] > 0 or r["running"] > 0 for r in restarts]
+    assert hit == [True] * len(RESTARTS), restarts
     assert next(r["sender_retries"] for r in restarts if r["process"] == "intake") > 0
     runs = read_contact_runs(stack.urls["api"], "restarts-")
     finished = {cid: [r["state_type"] for r in runs.get(cid, [])] for cid in ids}
