@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from onetouch.models import INTENTS, Contact
 from policy.case import Understanding
-from understanding.rules import classify_intent, detect_language
+from understanding.rules import detect_language
 from understanding.text import driver_words, extract_ids, fold
 
 if TYPE_CHECKING:
@@ -21,35 +21,47 @@ SAFETY_ALARMS = re.compile(
 WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+def _model(model: IntentModel | CompiledIntentModel | None) -> IntentModel | CompiledIntentModel:
+    if model is not None:
+        return model
+    from understanding.intent import default_model  # scikit-learn, only to train
+
+    return default_model()
+
+
 def classify(text: str, model: IntentModel | CompiledIntentModel | None = None,
              ) -> tuple[str, float]:
-    """The intent of a text: the model when confident, the cues when they agree, else `other`."""
-    if model is None:
-        from understanding.intent import default_model  # scikit-learn, only to train
-
-        model = default_model()
-    words = fold(driver_words(text))
-    if SAFETY_ALARMS.search(words):
+    """The intent of a text: safety on an alarm word or when likely, else the model's intent
+    when it is confident, else `other` (a person)."""
+    if SAFETY_ALARMS.search(fold(driver_words(text))):
         return "safety", 1.0
+    return _model(model).classify(text)
+
+
+def _hinted(intent: str, text: str, category: str | None,
+            model: IntentModel | CompiledIntentModel) -> str:
+    """The app's category where the text leaves the ask open: never over a text the model
+    reads with confidence; a driver who chose `safety` always reaches trust-safety."""
+    if category == "safety" or intent != "other" or category not in INTENTS:
+        return "safety" if category == "safety" else intent
+    if not WORD.search(text):
+        return category
     guess = model.guess(text)
-    if guess.confidence >= model.confidence_bar:
-        return guess.intent, guess.confidence
-    cue, _ = classify_intent(text)
-    if cue != "other" and cue in guess.top(3):
-        return cue, guess.probabilities.get(cue, 0.0)
-    return "other", guess.confidence
+    if guess.intent == "other" and guess.confidence >= model.confidence_bar:
+        return "other"
+    return category if category in guess.top(2) else "other"
 
 
 def understand(contact: Contact, model: IntentModel | CompiledIntentModel | None = None,
                ) -> Understanding:
-    """What the contact asks about; the app's category decides only when the text cannot."""
+    """What the contact asks about, in which language, naming which ids."""
+    model = _model(model)
     if WORD.search(contact.text):
         intent, confidence = classify(contact.text, model)
     else:
         intent, confidence = "other", 0.0
-    if intent == "other" and contact.category in INTENTS and confidence < 0.5:
-        intent, confidence = contact.category, confidence
     return Understanding(
-        intent=intent, confidence=round(confidence, 4), language=detect_language(contact.text),
+        intent=_hinted(intent, contact.text, contact.category, model),
+        confidence=round(confidence, 4), language=detect_language(contact.text),
         **extract_ids(contact.text),
     )

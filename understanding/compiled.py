@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from understanding.guess import IntentGuess
+from understanding.decision import Bars, decide, read
+from understanding.guess import IntentGuess, guess_of
 from understanding.text import for_model
 
 if TYPE_CHECKING:
     from understanding.intent import IntentModel
 
-FORMAT = 1
+FORMAT = 2
 ANALYZERS = ("word", "char_wb")
 REPRODUCED = {"input": "content", "preprocessor": None, "tokenizer": None, "stop_words": None,
               "strip_accents": None, "binary": False, "norm": "l2", "use_idf": True}
@@ -142,7 +143,7 @@ class CompiledIntentModel:
     coef_by_feature: memoryview
     intercept: tuple[float, ...]
     classes: tuple[str, ...]
-    confidence_bar: float
+    bars: Bars
 
     @classmethod
     def from_model(cls, model: IntentModel) -> CompiledIntentModel:
@@ -159,8 +160,7 @@ class CompiledIntentModel:
             vectorizers=vectorizers,
             coef_by_feature=_unpack(_pack(float(v) for v in coef.T.ravel())),
             intercept=tuple(float(v) for v in regression.intercept_),
-            classes=tuple(str(c) for c in regression.classes_),
-            confidence_bar=float(model.confidence_bar),
+            classes=tuple(str(c) for c in regression.classes_), bars=model.bars,
         )
 
     def probabilities(self, text: str) -> list[float]:
@@ -179,27 +179,28 @@ class CompiledIntentModel:
         total = sum(exps)
         return [e / total for e in exps]
 
+    @property
+    def confidence_bar(self) -> float:
+        """Below this, the model abstains (`other`)."""
+        return self.bars.confidence
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Each intent's probability for the text as a whole."""
+        return dict(zip(self.classes, self.probabilities(text), strict=True))
+
     def guess(self, text: str) -> IntentGuess:
-        """The most probable intent, without the confidence bar applied."""
-        probabilities = self.probabilities(text)
-        order = sorted(range(len(probabilities)), key=probabilities.__getitem__)[::-1]
-        return IntentGuess(
-            intent=self.classes[order[0]], confidence=probabilities[order[0]],
-            runner_up=self.classes[order[1]],
-            probabilities=dict(zip(self.classes, probabilities, strict=True)),
-        )
+        """The most probable intent of the message (its closing ask weighed in), no bar."""
+        return guess_of(read(self.scores, text))
 
     def classify(self, text: str) -> tuple[str, float]:
-        """The intent, or `other` when the model is not confident enough."""
-        guess = self.guess(text)
-        if guess.confidence < self.confidence_bar:
-            return "other", guess.confidence
-        return guess.intent, guess.confidence
+        """Safety, a confident intent, or `other`."""
+        return decide(self.guess(text).probabilities, self.bars)
 
     def to_json(self) -> dict[str, Any]:
         """The model as JSON-ready data."""
         return {"format": FORMAT, "classes": list(self.classes),
-                "intercept": list(self.intercept), "confidence_bar": self.confidence_bar,
+                "intercept": list(self.intercept),
+                "bars": {"confidence": self.bars.confidence, "safety": self.bars.safety},
                 "coef_by_feature": _pack(self.coef_by_feature),
                 "vectorizers": [v.to_json() for v in self.vectorizers]}
 
@@ -216,7 +217,8 @@ class CompiledIntentModel:
                 len(v.vocabulary) for v in vectorizers):
             raise ValueError("compiled model's shapes disagree")
         return cls(vectorizers=vectorizers, coef_by_feature=coef, intercept=intercept,
-                   classes=classes, confidence_bar=float(data["confidence_bar"]))
+                   classes=classes, bars=Bars(confidence=float(data["bars"]["confidence"]),
+                                              safety=float(data["bars"]["safety"])))
 
     def save(self, path: Path) -> None:
         """Write the model to a JSON file."""

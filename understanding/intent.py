@@ -9,21 +9,21 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from understanding.calibrate import calibrate
 from understanding.compiled import CompiledIntentModel
-from understanding.dataset import Labelled, load_messages
-from understanding.guess import IntentGuess
+from understanding.dataset import Labelled, load_messages, split
+from understanding.decision import Bars, decide, read
+from understanding.guess import IntentGuess, guess_of
 from understanding.text import for_model
 
-CONFIDENCE_BAR = 0.40
-
-__all__ = ["CONFIDENCE_BAR", "IntentGuess", "IntentModel", "default_model"]
+__all__ = ["Bars", "IntentGuess", "IntentModel", "default_model"]
 
 
 class IntentModel:
-    """Trained on labelled messages at start-up (deterministic, offline, well under a second)."""
+    """Trained on labelled messages (deterministic, offline, about a second)."""
 
-    def __init__(self, rows: Sequence[Labelled], confidence_bar: float = CONFIDENCE_BAR) -> None:
-        self.confidence_bar = confidence_bar
+    def __init__(self, rows: Sequence[Labelled], bars: Bars | None = None) -> None:
+        self.bars = bars or Bars()
         features = FeatureUnion([
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
@@ -31,27 +31,33 @@ class IntentModel:
         ])
         self.pipeline = Pipeline([
             ("features", features),
-            ("model", LogisticRegression(C=50.0, max_iter=3000, class_weight="balanced")),
+            ("model", LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")),
         ])
         self.pipeline.fit([for_model(r.text) for r in rows], [r.intent for r in rows])
 
-    def guess(self, text: str) -> IntentGuess:
-        """The most probable intent, without the confidence bar applied."""
+    @property
+    def confidence_bar(self) -> float:
+        """Below this, the model abstains (`other`)."""
+        return self.bars.confidence
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Each intent's probability for the text as a whole."""
         probabilities = self.pipeline.predict_proba([for_model(text)])[0]
-        labels = self.pipeline.classes_
-        order = probabilities.argsort()[::-1]
-        return IntentGuess(
-            intent=str(labels[order[0]]), confidence=float(probabilities[order[0]]),
-            runner_up=str(labels[order[1]]),
-            probabilities={str(k): float(v) for k, v in zip(labels, probabilities, strict=True)},
-        )
+        return {str(k): float(v) for k, v in zip(self.pipeline.classes_, probabilities,
+                                                  strict=True)}
+
+    def guess(self, text: str) -> IntentGuess:
+        """The most probable intent of the message (its closing ask weighed in), no bar."""
+        return guess_of(read(self.scores, text))
 
     def classify(self, text: str) -> tuple[str, float]:
-        """The intent, or `other` when the model is not confident enough."""
-        guess = self.guess(text)
-        if guess.confidence < self.confidence_bar:
-            return "other", guess.confidence
-        return guess.intent, guess.confidence
+        """Safety, a confident intent, or `other`."""
+        return decide(self.guess(text).probabilities, self.bars)
+
+    @classmethod
+    def trained(cls, rows: Sequence[Labelled]) -> IntentModel:
+        """Fitted on these messages, its bars set on their out-of-fold scores."""
+        return cls(rows, calibrate(lambda part: cls(part).scores, rows))
 
     def compile(self) -> CompiledIntentModel:
         """The same model as plain numbers, scored without sklearn."""
@@ -60,5 +66,6 @@ class IntentModel:
 
 @lru_cache(maxsize=1)
 def default_model() -> IntentModel:
-    """The model trained on every labelled message the project ships."""
-    return IntentModel(load_messages())
+    """Trained and calibrated on the training split; the held-out split is never seen."""
+    train, _ = split(load_messages())
+    return IntentModel.trained(train)

@@ -37,12 +37,24 @@ SPANISH_WORDS = frozenset(
     "pagaron hice con sin ya muy mas pero su tu estoy soy fue hay nada todo buenas buenos "
     "dias tardes noches orden oferta tienda aplicacion dinero cobrar favor quiero necesito "
     "puedo ayuda reto bono deposito espere espera cancelaron llegó todavia aun q xq pq tmb "
-    "porfa pls este esa eso otra vez semana".split())
+    "porfa pls este esa eso otra vez semana falta faltan falto llega llego sale salio "
+    "desaparecio cancelado cancelada cancelo cliente tiendas pedidos entregas repartidor "
+    "cuenta contrasena codigo desactivaron suspendieron alguien ayudenme ayuden oigan "
+    "nadie nunca siempre tambien ahi aqui alla hace hizo dijo dice tiene tienen estaba "
+    "estoy estan son somos fui ir voy vamos ustedes usted nosotros ellos ella ellos "
+    "minutos horas dias anoche manana tarde todos ningun ninguna algo mucho poco".split())
 ENGLISH_WORDS = frozenset(
     "the a an my i is it was and but of for to on in not didn't did get got pay tip "
     "order delivery why where when how what hi hello thanks i'm can't you your this that "
     "with from just still never paid have has been are they store app account money "
-    "please pls u ur cant dont im wasnt isnt yesterday today week waited customer".split())
+    "please pls u ur cant dont im wasnt isnt yesterday today week waited customer "
+    "missing missed base tips bonus quest streak reward deposit deposits cashout cash out "
+    "wait waiting offer offers cancelled canceled disappeared vanished code login log "
+    "password suspended deactivated deactivation appeal status anyone there hello hey "
+    "hi help need want got shows showing said says keeps keep tried again error failed "
+    "failing bounced came come coming here show still yet after before about at by "
+    "he she we him her them their our who which should would could will won't "
+    "doesn't don't isn't wasn't haven't hasn't couldn't shouldn't yes night morning".split())
 SPANISH_MARKS = re.compile(r"[ñ¿¡áéíóú]", re.I)
 
 
@@ -51,10 +63,10 @@ def detect_language(text: str) -> str | None:
     words = re.findall(r"[a-z']+", fold(driver_words(text)))
     spanish = sum(w in SPANISH_WORDS for w in words) + 2 * len(SPANISH_MARKS.findall(text))
     english = sum(w in ENGLISH_WORDS for w in words)
-    if spanish >= 2 and spanish > 1.5 * english:
-        return "es"
-    if english >= 2 and english > 1.5 * spanish:
-        return "en"
+    if spanish > 1.5 * english and (spanish >= 2 or not english):
+        return "es" if spanish else None
+    if english > 1.5 * spanish and (english >= 2 or not spanish):
+        return "en" if english else None
     return None
 
 
