@@ -49,7 +49,8 @@ def _curl_lines(status: Status) -> list[str]:
     intake = status.urls["intake"]
     return [f"curl -sS {intake}/contacts -H 'Content-Type: application/json' \\",
             f"  $({sign}) \\", f"  --data-binary @{contact}",
-            f"curl -sS {intake}/cases/case-{EXAMPLE_CONTACT}"]
+            f"$(./run onetouch sign --path /cases/case-{EXAMPLE_CONTACT} --curl"
+            + (f" --state-dir {_shown(status.state_dir)}" if given else "") + ")"]
 
 
 def _stop_command(status: Status) -> str:
@@ -167,25 +168,30 @@ def sign(
     query: Annotated[str | None, typer.Option(
         help="sign a GET /help query string instead, URL-encoded as sent "
              "(driver_id=drv-1002&screen=tip)", show_default=False)] = None,
+    path: Annotated[str | None, typer.Option(
+        help="sign a GET of this path instead, as sent (/cases/case-c-100)",
+        show_default=False)] = None,
     curl: Annotated[bool, typer.Option(
         help="print as curl arguments (-H NAME:VALUE …); with --query, a whole curl command")
     ] = False,
     url: Annotated[str | None, typer.Option(
-        help="the intake for --query --curl (default: the running stack's, else :8701)",
+        help="the intake for --query/--path --curl (default: the running stack's, else :8701)",
         show_default=False)] = None,
     state_dir: StateDir = DEFAULT_STATE_DIR,
 ) -> None:
-    """Print the signature headers for a request body (or a /help query) sent to the intake now."""
+    """Print the signature headers for a request body, a /help query or a GET path, sent now."""
     import shlex
 
     from onetouch.intake.signing import signed_headers
 
-    if (body is None) == (query is None):
-        raise typer.BadParameter("give a BODY file or --query, one of the two")
-    signed = body.read_bytes() if body is not None else _sendable_query(query or "").encode()
+    if sum(given is not None for given in (body, query, path)) != 1:
+        raise typer.BadParameter("give a BODY file, --query or --path, one of the three")
+    signed = (body.read_bytes() if body is not None else path.encode() if path is not None
+              else _sendable_query(query or "").encode())
     headers = signed_headers(_intake_secret(state_dir), int(time.time()), signed)
-    if curl and query is not None:
-        target = f"{(url or _intake_url(state_dir)).rstrip('/')}/help?{signed.decode()}"
+    if curl and body is None:
+        intake = (url or _intake_url(state_dir)).rstrip("/")
+        target = f"{intake}{path}" if path is not None else f"{intake}/help?{signed.decode()}"
         typer.echo(" ".join(["curl -sS", shlex.quote(target), *(
             f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items())]))
     elif curl:

@@ -42,6 +42,12 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
 
 
+def shown(text: str, limit: int = 80) -> str:
+    """Sender-given text echoed in an error: printable, and cut to a bounded length."""
+    cut = text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+    return printable(cut)
+
+
 def error_field(error: Any, root: str = "(root)") -> str:
     """The dotted path of one validation error's field, printable."""
     return printable(".".join(str(p) for p in error["loc"])) or root

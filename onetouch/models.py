@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -169,17 +170,30 @@ def _printable(value: str) -> str:
 
 
 Printable = AfterValidator(_printable)
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+SAFE_ID_RULE = ("1 to 128 letters, digits, '.', '_', ':' or '-', starting with a letter or "
+                "digit")
+
+
+def _safe_id(value: str) -> str:
+    """A sender's id used in case ids, paths, logs and replies: a safe charset and length."""
+    if not SAFE_ID.fullmatch(value):
+        raise ValueError(f"an id is {SAFE_ID_RULE}")
+    return value
+
+
+SafeId = Annotated[str, AfterValidator(_safe_id)]
 # Times the policy can count back and forward from: a contact's, and a world file's (on load).
 TIME_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
 
 class Contact(Entity):
-    id: Annotated[str, Field(min_length=1, max_length=200), Printable]
-    driver_id: Annotated[str, Field(min_length=1, max_length=200), Printable]
+    id: SafeId
+    driver_id: SafeId
     channel: ContactChannel
     received_at: Annotated[UtcDatetime, Field(ge=TIME_RANGE[0], lt=TIME_RANGE[1])]
     text: Annotated[str, Field(max_length=10_000)] = ""
-    offer_id: Annotated[str, Field(max_length=200), Printable] | None = None
+    offer_id: SafeId | None = None
     category: Annotated[str, Field(max_length=200), Printable] | None = None
 
 

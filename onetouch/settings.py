@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     intake_secret: SecretStr = SecretStr("")
     intake_max_skew_s: int = Field(default=300, ge=1)
     intake_sweep_after_s: int = Field(default=120, ge=0)
+    # Rate limits on POST /contacts and GET /help ("N/second|minute|hour"), per sender address
+    # and per driver, counted in the intake process unless a shared storage is named
+    rate_limit_per_sender: str = "1200/minute"
+    rate_limit_per_driver: str = "30/minute"
+    rate_limit_storage_url: str = "memory://"
+    # Agents and operators read a case (GET /cases/ID) with `Authorization: Bearer <this>`
+    agent_token: SecretStr = SecretStr("")
     # How the intake hands a contact on: to the resolvers, or an event for a flow run each
     contact_dispatch: Literal["resolvers", "flow-runs"] = "resolvers"
     pay_review_hourly_threshold_cents: int = Field(default=50_000, ge=1)
@@ -56,6 +63,17 @@ class Settings(BaseSettings):
     help_rephrase_api_key: SecretStr = SecretStr("")
     help_rephrase_model: str = "gpt-4o-mini"
     help_rephrase_timeout_s: float = Field(default=2.0, gt=0)
+
+    @field_validator("rate_limit_per_sender", "rate_limit_per_driver")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate such as '30/minute'") from None
+        return value
 
     @model_validator(mode="after")
     def _crash_points_need_a_dir(self) -> Settings:

@@ -18,7 +18,8 @@ from onetouch.casestore import CaseStore
 from onetouch.help.kb import knowledge_base
 from onetouch.help.query import HelpQuery
 from onetouch.help.service import HelpNotFound, HelpService
-from onetouch.inputs import error_field, printable
+from onetouch.inputs import error_field, printable, shown
+from onetouch.intake.limits import RateLimits
 from onetouch.intake.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -78,17 +79,22 @@ def refused(request: Request, settings: Settings, now: float) -> JSONResponse | 
 def help_router(settings: Settings, store: CaseStore, dispatch: Dispatch,
                 platform: Platform | None = None, rephraser: Rephraser | None = None,
                 intent_model: Callable[[], Any] | None = None,
-                clock: Callable[[], float] = time.time) -> APIRouter:
+                clock: Callable[[], float] = time.time,
+                limits: RateLimits | None = None) -> APIRouter:
     """The help routes over the platform, the case store and the intake's dispatch."""
     service = HelpService(
         (lambda: platform) if platform is not None else _shared_platform(settings), store,
         intake_start(store, dispatch), load_policy(settings.policy_file),
         settings.templates_dir, rephraser or Rephraser.from_settings(settings), intent_model)
     router = APIRouter(tags=["help"])
+    limits = limits or RateLimits(settings.rate_limit_per_sender, settings.rate_limit_per_driver,
+                                  settings.rate_limit_storage_url)
 
     @router.get("/help")
     def get_help(request: Request) -> JSONResponse:
         """The driver's own facts on the question, and a resolution started when owed."""
+        if (too_many := limits.sender(request)) is not None:
+            return too_many.response()
         if (refusal := refused(request, settings, clock())) is not None:
             return refusal  # nothing read, validated or started
         try:
@@ -100,6 +106,8 @@ def help_router(settings: Settings, store: CaseStore, dispatch: Dispatch,
                           field)
         if query.screen is None and not query.q.strip():
             return _error(422, "invalid_query", "field 'q': give a screen or a question", "q")
+        if (too_many := limits.driver(query.driver_id)) is not None:
+            return too_many.response()
         try:
             return JSONResponse(service.answer(query))
         except HelpNotFound as exc:
@@ -117,6 +125,6 @@ def article(topic: str, lang: str = "en") -> Response:
         return _error(422, "invalid_query", "field 'lang': one of en, es", "lang")
     found = knowledge_base(lang).topic(topic)
     if found is None:
-        return _error(404, "not_found", f"no help article {printable(topic)!r}", "topic")
+        return _error(404, "not_found", f"no help article {shown(topic)!r}", "topic")
     return PlainTextResponse(f"# {found.title}\n\n{found.body}\n",
                              media_type="text/markdown; charset=utf-8")

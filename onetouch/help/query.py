@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from onetouch.models import INTENTS, Locale, Printable
+from onetouch.models import INTENTS, Locale, Printable, SafeId
 
 SCREEN_INTENTS: dict[str, str] = {intent: intent for intent in INTENTS} | {
     "offer": "pay_question",
@@ -39,10 +39,10 @@ class HelpQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    driver_id: Annotated[str, Field(min_length=1, max_length=200), Printable]
-    offer_id: Annotated[str, Field(min_length=1, max_length=200), Printable] | None = None
+    driver_id: SafeId
+    offer_id: SafeId | None = None
     screen: Screen | None = None
-    q: Annotated[str, Field(max_length=500)] = ""
+    q: Annotated[str, Field(max_length=500), Printable] = ""
     lang: Locale | None = None
 
     def hinted_intent(self) -> str | None:

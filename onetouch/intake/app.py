@@ -19,11 +19,13 @@ from starlette.background import BackgroundTask
 from flows.dispatch import hand_on
 from flows.resolver import Submitter
 from onetouch.casestore import CaseStore
-from onetouch.inputs import error_field, printable
+from onetouch.inputs import error_field, printable, shown
+from onetouch.intake.limits import RateLimits
 from onetouch.intake.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SignatureRejected,
+    reader_refusal,
     verify,
 )
 from onetouch.models import Contact, utc_now
@@ -63,10 +65,14 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
         await run_in_threadpool(submitter.close)
 
     app = FastAPI(title="onetouch intake", version="1", lifespan=lifespan)
+    limits = RateLimits(settings.rate_limit_per_sender, settings.rate_limit_per_driver,
+                        settings.rate_limit_storage_url)
 
     @app.post("/contacts", status_code=202)
     async def receive_contact(request: Request) -> JSONResponse:
         """Verify, validate, store, then hand on; 202 with the case id once it is safe."""
+        if (too_many := limits.sender(request)) is not None:
+            return too_many.response()
         body = b""
         async for chunk in request.stream():  # never more than the limit in memory
             body += chunk
@@ -81,22 +87,30 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
         parsed = parse(body)
         if isinstance(parsed, JSONResponse):  # refused: nothing written, not even the signature
             return parsed
+        if (too_many := limits.driver(parsed[0].driver_id)) is not None:
+            return too_many.response()
         if not store.remember_signature(request.headers[SIGNATURE_HEADER].removeprefix("v1="),
                                         utc_now(), settings.intake_max_skew_s):
             return _error(401, "unauthorized", "replayed: this signed request was already used")
         return await run_in_threadpool(keep, *parsed, store, dispatch)
 
     @app.get("/cases/{case_id}")
-    def case(case_id: str) -> JSONResponse:
-        """A case's status and, once resolved, its outcome."""
+    def case(case_id: str, request: Request) -> JSONResponse:
+        """A case's status and, once resolved, its outcome: for a signed request or an agent."""
+        refusal = reader_refusal(settings.intake_secret.get_secret_value(),
+                                 settings.agent_token.get_secret_value(), request.headers,
+                                 request.scope["path"].encode(), clock(),
+                                 settings.intake_max_skew_s)
+        if refusal is not None:
+            return _error(401, "unauthorized", refusal)
         status = store.case_status(case_id)
         if status is None:
-            return _error(404, "not_found", f"case {case_id!r} not found")
+            return _error(404, "not_found", f"case {shown(case_id)!r} not found")
         return JSONResponse(status)
 
     from onetouch.help.api import help_router  # the in-app help API (docs/help.md)
 
-    app.include_router(help_router(settings, store, dispatch, clock=clock))
+    app.include_router(help_router(settings, store, dispatch, clock=clock, limits=limits))
 
     @app.get("/health")
     def health() -> dict[str, bool]:

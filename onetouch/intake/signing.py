@@ -30,6 +30,11 @@ def signed_headers(secret: str, timestamp: int, body: bytes) -> dict[str, str]:
     return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature(secret, timestamp, body)}
 
 
+def read_headers(secret: str, timestamp: int, path: str) -> dict[str, str]:
+    """The headers that sign a GET of a path, percent-decoded (`/cases/case-c-100`)."""
+    return signed_headers(secret, timestamp, path.encode())
+
+
 def signed_query(secret: str, timestamp: int, params: Mapping[str, str] | Sequence[tuple[str, str]]
                  ) -> tuple[str, dict[str, str]]:
     """A URL-encoded query string and the headers signing its exact bytes (send it unchanged)."""
@@ -54,3 +59,20 @@ def verify(secret: str, timestamp: str | None, given: str | None, body: bytes, n
     if not hmac.compare_digest(signature(secret, sent_at, body).encode(), given.encode()):
         raise SignatureRejected("wrong signature")
     return sent_at
+
+
+def reader_refusal(secret: str, agent_token: str, headers: Mapping[str, str], path: bytes,
+                   now: float, max_skew_s: int) -> str | None:
+    """Why a read of a case is refused, or None: it must carry the agents' bearer token, or
+    be signed like the intake's requests over its path, percent-decoded (`/cases/<id>`)."""
+    bearer = headers.get("Authorization", "")
+    if agent_token and bearer.startswith("Bearer "):
+        if hmac.compare_digest(bearer.removeprefix("Bearer ").encode(), agent_token.encode()):
+            return None
+        return "wrong agent token"
+    try:
+        verify(secret, headers.get(TIMESTAMP_HEADER), headers.get(SIGNATURE_HEADER), path, now,
+               max_skew_s)
+    except SignatureRejected as exc:
+        return f"{exc} (sign the decoded path, or send the agents' bearer token)"
+    return None

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from onetouch.intake.signing import signed_headers
+from onetouch.intake.signing import read_headers, signed_headers
 from tests.deploy.conftest import CONTACTS, DATA, ROOT, free_ports, wait_for
 
 pytestmark = pytest.mark.stack
@@ -109,7 +109,9 @@ def _signed_post(running: Running, contact: dict) -> httpx.Response:
 
 
 def _outcome(running: Running) -> dict | None:
-    case = httpx.get(f"{running.state['urls']['intake']}/cases/{CASE}", timeout=5).json()
+    path = f"/cases/{CASE}"
+    case = httpx.get(f"{running.state['urls']['intake']}{path}", timeout=5, headers=read_headers(
+        running.secret("intake.secret"), int(time.time()), path)).json()
     return case.get("outcome")
 
 

@@ -86,7 +86,9 @@ def json_values(max_leaves: int = 12) -> st.SearchStrategy[Any]:
     )
 
 
-ids = st.text(alphabet=string.ascii_lowercase + string.digits + "-_", min_size=1, max_size=30)
+ids = st.builds(lambda first, rest: first + rest,
+                st.sampled_from(string.ascii_letters + string.digits),
+                st.text(alphabet=string.ascii_letters + string.digits + "-_.:", max_size=29))
 
 
 valid_times = st.datetimes(datetime(2020, 1, 1), datetime(2030, 1, 1)).map(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,6 +11,7 @@ from pydantic import SecretStr
 
 from onetouch.casestore import CaseStore
 from onetouch.intake.app import create_app
+from onetouch.intake.signing import read_headers
 from onetouch.replay import embedded_platform
 from onetouch.settings import get_settings
 from tests.help.conftest import SECRET, signed_get
@@ -63,5 +65,7 @@ def test_asked_twice_resolved_twice_paid_once(stack, query, paid, told):
     after = signed_get(client, query).json()
     assert after["owed"] == [] and after["resolution"] is None
     assert told in after["answer"]
-    assert client.get(f"/cases/{case_id}").json()["status"] == "resolved"
+    path = f"/cases/{case_id}"
+    assert client.get(path, headers=read_headers(SECRET, int(time.time()), path)).json()[
+        "status"] == "resolved"
     assert len(dispatched) == 1

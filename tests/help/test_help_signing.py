@@ -131,7 +131,7 @@ def test_the_sign_command_prints_a_curl_the_help_api_accepts(help_app, tmp_path)
 @pytest.mark.parametrize(("args", "error"), [
     (["--query", "driver_id=drv-tip&q=where is my tip"], "' ' at character 26 must be"),
     (["--query", "driver_id=drv%2"], "'%' at character 14 must be"),
-    ([], "give a BODY file or --query"),
+    ([], "give a BODY file, --query or --path"),
 ])
 def test_the_sign_command_refuses_a_query_it_cannot_sign_as_sent(args, error):
     code, output = _sign(*args)

@@ -12,7 +12,12 @@ from pydantic import SecretStr
 
 from onetouch.casestore import CaseStore
 from onetouch.intake.app import create_app
-from onetouch.intake.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+from onetouch.intake.signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    read_headers,
+    signed_headers,
+)
 from onetouch.models import utc_now
 from onetouch.settings import Settings
 
@@ -37,13 +42,18 @@ def post(client, body: dict | bytes, *, secret=SECRET, at=None, headers=None):
                        headers={"Content-Type": "application/json", **sent})
 
 
+def read_case(client, case_id: str, secret: str = SECRET):
+    path = f"/cases/{case_id}"
+    return client.get(path, headers=read_headers(secret, int(time.time()), path))
+
+
 def test_a_signed_contact_is_stored_then_handed_on_with_its_case_id(intake):
     client, store, handed = intake
     answer = post(client, CONTACT)
     assert answer.status_code == 202
     assert answer.json() == {"case_id": "case-c-100", "status": "received"}
     assert handed == [CONTACT]
-    assert client.get("/cases/case-c-100").json()["status"] == "received"
+    assert read_case(client, "case-c-100").json()["status"] == "received"
     assert store.stranded_contacts(utc_now() - timedelta(seconds=60)) == []
 
 
@@ -142,4 +152,4 @@ def test_an_intake_without_a_secret_refuses_everything(tmp_path):
 
 def test_an_unknown_case_is_a_404(intake):
     client, _, _ = intake
-    assert client.get("/cases/case-nope").status_code == 404
+    assert read_case(client, "case-nope").status_code == 404

@@ -42,7 +42,7 @@ from onetouch.casestore.tables import audit_log, cases, escalations
 from onetouch.cli import app as cli
 from onetouch.inputs import load_world, read_contacts
 from onetouch.intake.app import create_app
-from onetouch.intake.signing import signed_headers
+from onetouch.intake.signing import read_headers, signed_headers
 from onetouch.replay import embedded_platform, resolve_lines, run_detection
 from onetouch.settings import Settings
 from tests.paused import paused_run
@@ -222,7 +222,8 @@ def _through_the_intake(world, store_url: str, events: Sent) -> Texts:
     outcome = resolve_stored_contact(contact["id"])  # what a resolver runs for its hand-off
     assert outcome["contact_id"] == "c-pii-intake" and outcome["outcome"] == "resolved"
     return [("intake answer", answer.text), ("intake case", json.dumps(
-        client.get("/cases/case-c-pii-intake").json()))]
+        client.get("/cases/case-c-pii-intake", headers=read_headers(
+            SECRET, int(time.time()), "/cases/case-c-pii-intake")).json()))]
 
 
 def _replay_and_decide(world, work: Path, events: Sent) -> dict[str, Texts]:
