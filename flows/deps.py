@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import sys
 from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from threading import BoundedSemaphore
 from typing import TYPE_CHECKING
 
@@ -163,20 +159,6 @@ def set_payments_switch(switch: KillSwitch) -> None:
 MODEL_CACHE = PROJECT_ROOT / ".onetouch" / "cache"
 
 
-def _model_key() -> str:
-    """A digest of what the intent model is trained from: its code, its messages, sklearn."""
-    from importlib.metadata import version
-
-    import understanding
-    from understanding.dataset import DATA, FILES
-
-    digest = hashlib.sha256(f"{sys.version}|{version('scikit-learn')}".encode())
-    code = Path(understanding.__file__).parent
-    for path in [*sorted(code.glob("*.py")), *(DATA / name for name in FILES)]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @lru_cache(maxsize=1)
 def intent_model() -> CompiledIntentModel:
     """The intent model, trained once per version of its inputs and then read from a file.
@@ -184,18 +166,6 @@ def intent_model() -> CompiledIntentModel:
     Each deployed flow run is a new process: training there cost 3-6 s of CPU per contact,
     importing sklearn to unpickle it 1.25 s; the compiled model's file reads in ~0.04 s.
     """
-    from understanding.compiled import CompiledIntentModel
+    from understanding.cache import compiled_model
 
-    path = MODEL_CACHE / f"intent-{_model_key()}.json"
-    with suppress(OSError, ValueError):
-        return CompiledIntentModel.load(path)
-    from understanding.dataset import load_messages
-    from understanding.intent import IntentModel  # scikit-learn: only when the file is missing
-
-    model = IntentModel(load_messages()).compile()
-    with suppress(OSError):
-        MODEL_CACHE.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        model.save(partial)
-        partial.replace(path)
-    return model
+    return compiled_model(MODEL_CACHE)

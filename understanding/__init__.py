@@ -22,11 +22,12 @@ WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _model(model: IntentModel | CompiledIntentModel | None) -> IntentModel | CompiledIntentModel:
+    """The given model, else production's (compiled, from its file)."""
     if model is not None:
         return model
-    from understanding.intent import default_model  # scikit-learn, only to train
+    from understanding.cache import production_model
 
-    return default_model()
+    return production_model()
 
 
 def classify(text: str, model: IntentModel | CompiledIntentModel | None = None,

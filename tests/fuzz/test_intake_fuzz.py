@@ -246,5 +246,6 @@ def test_any_case_id_is_found_or_404(intake, case_id):
     sent = "/cases/" + quote(case_id, safe="")
     path = unquote(httpx.URL(f"http://intake{sent}").path).encode()
     answer = intake.client.get(sent, headers=signed(path, intake.tick()))
-    assert answer.status_code in (200, 404, 405), answer.text
+    redirected = bool(answer.history)  # a trailing slash dropped: the signed path is not it
+    assert answer.status_code in ((401, 404) if redirected else (200, 404, 405)), answer.text
     assert len(answer.text) < 1_000

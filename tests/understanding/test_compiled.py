@@ -12,6 +12,7 @@ import pytest
 import flows.deps as deps
 from onetouch.settings import PROJECT_ROOT
 from understanding import classify
+from understanding.cache import model_key
 from understanding.compiled import CompiledIntentModel
 from understanding.dataset import load_messages
 from understanding.intent import IntentModel, default_model
@@ -104,7 +105,7 @@ def test_load_rejects_a_truncated_model(compiled, tmp_path):
 
 def test_cold_cache_trains_compiles_and_writes(model, tmp_path, monkeypatch):
     monkeypatch.setattr(deps, "MODEL_CACHE", tmp_path)
-    monkeypatch.setattr("understanding.intent.IntentModel", lambda rows: model)
+    monkeypatch.setattr("understanding.intent.default_model", lambda: model)
     deps.intent_model.cache_clear()
     try:
         built = deps.intent_model()
@@ -112,13 +113,13 @@ def test_cold_cache_trains_compiles_and_writes(model, tmp_path, monkeypatch):
         deps.intent_model.cache_clear()
     assert isinstance(built, CompiledIntentModel)
     [written] = tmp_path.glob("intent-*.json")
-    assert written.name == f"intent-{deps._model_key()}.json"
+    assert written.name == f"intent-{model_key()}.json"
     assert CompiledIntentModel.load(written).guess("my tip is missing") == built.guess(
         "my tip is missing")
 
 
 def test_warm_cache_never_imports_sklearn(compiled, tmp_path):
-    compiled.save(tmp_path / f"intent-{deps._model_key()}.json")
+    compiled.save(tmp_path / f"intent-{model_key()}.json")
     script = (
         "import sys\nfrom pathlib import Path\nimport flows.deps as deps\n"
         f"deps.MODEL_CACHE = Path({str(tmp_path)!r})\n"
