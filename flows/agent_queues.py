@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -33,12 +34,35 @@ def announce_escalation(escalation_id: str, template: str = "agents/escalation.m
 @task(cache_policy=NONE)
 def start_approval_wait(escalation_id: str) -> str | None:
     """Open the escalation's approval form in the Prefect UI, when a deployment is configured:
-    its await-agent-decision run, suspended from the start (no process waits)."""
+    its await-agent-decision run, suspended from the start (no process waits); kept on the
+    escalation, so a second call (a re-run, the sweep) finds it open instead of opening one."""
     name = get_settings().approval_deployment
-    escalation = deps.case_store().escalation(escalation_id)
+    store = deps.case_store()
+    escalation = store.escalation(escalation_id)
     if not name or escalation is None:
         return None
-    return open_approval_wait(name, escalation)
+    if escalation.get("approval_run_id"):
+        return escalation["approval_run_id"]
+    run_id = open_approval_wait(name, escalation)
+    store.note_approval_run(escalation_id, run_id)
+    return run_id
+
+
+def open_missing_forms(created_before: datetime) -> list[str]:
+    """Open the approval form of each pending escalation left without one (its contact's run
+    recorded it, then could not reach the server); the escalations now open."""
+    if not get_settings().approval_deployment:
+        return []
+    opened = []
+    for escalation_id in deps.case_store().pending_without_form(created_before):
+        try:
+            start_approval_wait.fn(escalation_id)
+        except Exception as exc:  # noqa: BLE001 - the next sweep tries again
+            get_run_logger().warning("approval form of %s not opened (%s); next sweep retries",
+                                     escalation_id, type(exc).__name__)
+            continue
+        opened.append(escalation_id)
+    return opened
 
 
 @flow(name="check-escalation-slas", persist_result=False)

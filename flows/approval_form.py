@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterName,
+)
+from prefect.client.schemas.objects import FlowRun
 from prefect.input import RunInput
 from prefect.input.run_input import keyset_from_paused_state
 from prefect.states import Running, Suspended
@@ -58,14 +65,27 @@ def open_approval_wait(deployment: str, escalation: dict[str, Any]) -> str:
     suspended = Suspended(timeout_seconds=WAIT_S, pause_key=DECISION_KEY)
     keyset = keyset_from_paused_state(suspended)
     suspended.state_details.run_input_keyset = keyset
+    name = f"approve-{escalation['id']}"
     with get_client(sync_client=True) as client:
         found = client.read_deployment_by_name(deployment)
-        run = client.create_flow_run_from_deployment(
-            found.id, parameters={"escalation_id": escalation["id"]},
-            name=f"approve-{escalation['id']}",
+        run = _earlier_run(client, found.id, name)
+        if run is not None and run.state is not None and (
+                run.state.is_paused() or run.state.is_final()):
+            return str(run.id)  # opened already, or decided: never a second form
+        run = run or client.create_flow_run_from_deployment(
+            found.id, parameters={"escalation_id": escalation["id"]}, name=name,
             state=Running(message="waiting for an agent's decision"))
         approval_form(escalation).save(keyset, flow_run_id=run.id)
         state = propose_state_sync(client, suspended, flow_run_id=run.id)
     if not state.is_paused():
         raise RuntimeError(f"approve-{escalation['id']} could not be suspended: {state}")
     return str(run.id)
+
+
+def _earlier_run(client: SyncPrefectClient, deployment_id: Any, name: str) -> FlowRun | None:
+    """The escalation's approval run an earlier attempt created, if any."""
+    runs = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])),
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        limit=1)
+    return runs[0] if runs else None

@@ -53,6 +53,7 @@ from prefect.settings import get_current_settings
 from prefect.states import Crashed, Scheduled
 
 from flows import deps
+from flows.agent_queues import open_missing_forms
 from flows.dispatch import emit_contact_event
 from flows.names import RESOLVER_TASK_KEY
 from flows.resolver import dispatch
@@ -254,7 +255,8 @@ def sweep_flow_runs(client: SyncPrefectClient, stranded: list[Stranded], now: da
 
 @flow(name="sweep-stranded-contacts", persist_result=False)
 def sweep_stranded_contacts(limit: int = 500) -> list[str]:
-    """Hand on again each stored contact with no case whose hand-off was lost."""
+    """Hand on again each stored contact with no case whose hand-off was lost; open the
+    approval form of each pending escalation left without one."""
     settings, now = get_settings(), utc_now()
     after = timedelta(seconds=settings.intake_sweep_after_s)
     stranded = deps.case_store().stranded_contacts(now - after, limit)
@@ -265,6 +267,8 @@ def sweep_stranded_contacts(limit: int = 500) -> list[str]:
             resolvers = read_resolvers(client)
             handed = sweep_task_runs(client, stranded, now, after, resolvers)
             finish_recorded(client, now, after, resolvers, {c.id for c in stranded})
-    get_run_logger().info("%d stranded contacts handed on again (%d still queued or running)",
-                          len(handed), len(stranded) - len(handed))
+    opened = open_missing_forms(now - after)
+    get_run_logger().info("%d stranded contacts handed on again (%d still queued or running); "
+                          "%d approval forms opened", len(handed),
+                          len(stranded) - len(handed), len(opened))
     return handed

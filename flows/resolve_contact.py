@@ -41,7 +41,9 @@ def resolve(contact: dict[str, Any]) -> ContactOutcome:
     `contact` is the whole contact, or `{"id": …}` for one the case store keeps.
     """
     received = receive(contact)
-    if isinstance(received, ContactOutcome):
+    if isinstance(received, ContactOutcome):  # recorded before: its form open, nothing redone
+        if received.outcome == "escalated":
+            start_approval_wait.fn(escalation_id_for(received.contact_id))
         return received
     checked, driver = received
     policy = deps.policy()

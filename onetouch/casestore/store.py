@@ -119,6 +119,21 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
                 escalations.c.id == escalation_id)).mappings().first()
         return None if row is None else json_row(dict(row))
 
+    def note_approval_run(self, escalation_id: str, run_id: str) -> None:
+        """Keep the run the escalation's approval form is on."""
+        with self.engine.begin() as conn:
+            conn.execute(update(escalations).where(escalations.c.id == escalation_id)
+                         .values(approval_run_id=run_id))
+
+    def pending_without_form(self, created_before: datetime, limit: int = 500) -> list[str]:
+        """Pending escalations older than that with no approval form open, oldest first."""
+        query = (select(escalations.c.id)
+                 .where(escalations.c.status == "pending", escalations.c.approval_run_id.is_(None),
+                        escalations.c.created_at < created_before)
+                 .order_by(escalations.c.created_at, escalations.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
     def decide(self, escalation_id: str, verdict: str, decision: dict[str, Any],
                now: datetime | None = None) -> bool:
         """Record an agent's decision if the case is still pending; False if it was decided."""

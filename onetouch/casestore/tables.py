@@ -71,6 +71,7 @@ escalations = Table(
     Column("executed_at", DateTime(timezone=True)),
     Column("sla_breached_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=0),
+    Column("approval_run_id", String(36)),
 )
 
 audit_log = Table(
