@@ -74,6 +74,23 @@ def test_cli_approval_pays_once_and_tells_the_driver(platform, escalated):
     assert ("kim", "executed_pay_adjustment", 9000) in actions
 
 
+def test_a_second_escalation_about_a_paid_subject_closes_as_paid(platform, escalated):
+    """Two pay-review cases about one challenge: the first approval pays; the second, approved
+    later, pays nothing more, closes done and tells its driver what was paid."""
+    later = CONTACTS["c-21"] | {"id": "c-21b", "received_at": "2026-11-20T19:30:00Z"}
+    assert resolve_contact(later)["outcome"] == "escalated"
+    runner = CliRunner()
+    for escalation in (escalated, "esc-c-21b"):
+        done = runner.invoke(app, ["escalations", "approve", escalation, "--agent", "kim"])
+        assert done.exit_code == 0, done.output
+    assert _agent_pay(platform) == [("incentive", 9000, "agent", "drv-1022/inc-13/incentive")]
+    store = deps.case_store()
+    assert [store.escalation(e)["status"] for e in (escalated, "esc-c-21b")] == ["done", "done"]
+    [final] = [n for n in platform.notifications.list(reference="case-c-21b")
+               if n.idempotency_key.endswith("/final")]
+    assert "$90.00" in final.body
+
+
 def test_changed_amount_needs_a_reason_and_pays_that_amount(platform, escalated):
     runner = CliRunner()
     refused = runner.invoke(app, ["escalations", "approve", escalated, "--agent", "kim",
