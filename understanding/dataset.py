@@ -10,7 +10,7 @@ from pathlib import Path
 DATA = Path(__file__).resolve().parent.parent / "onetouch" / "data"
 FILES = ("messages_en.jsonl", "messages_es.jsonl", "drivers_en_pay.jsonl",
          "drivers_en_scope.jsonl", "drivers_es_pay.jsonl", "drivers_es_scope.jsonl",
-         "drivers_hard_negatives.jsonl")
+         "drivers_hard_negatives.jsonl", "drivers_pay_posting.jsonl")
 HELD_OUT_SHARE = 0.2
 
 

@@ -13,6 +13,7 @@ DRIVER_SPEAKERS = frozenset({"driver", "conductor", "repartidor", "caller", "cus
                              "dasher", "me", "cliente", "usuario", "user", "courier"})
 AGENT_SPEAKERS = frozenset({"agent", "agente", "rep", "support", "soporte", "representative",
                             "representante", "operator", "operador", "ivr", "bot"})
+CONTACT_DETAILS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w-])\+?\d[\d\s().-]{7,}\d")
 MONEY = re.compile(r"[$€]\s?\d[\d,.]*|\b\d+(?:[.,]\d{2})?\s?(?:dollars|dolares|bucks|usd)\b")
 
 
@@ -109,8 +110,9 @@ def driver_words(text: str) -> str:
 
 
 def for_model(text: str) -> str:
-    """The text as the intent model reads it: driver's words, folded, ids and money as tokens."""
-    words = fold(without_instructions(driver_words(text)))
+    """The text as the intent model reads it: driver's words, folded, ids and money as tokens,
+    phone numbers and emails left out (they say nothing of the ask)."""
+    words = fold(CONTACT_DETAILS.sub(" ", without_instructions(driver_words(text))))
     words = ID_PATTERN.sub(lambda m: f" {m.group(1).lower()}id ", words)
     return MONEY.sub(" amountx ", words)
 

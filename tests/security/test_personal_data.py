@@ -73,8 +73,8 @@ def typed_contacts(world) -> list[dict[str, Any]]:
     at = "2026-11-20T19:{:02d}:00Z"
     return [
         {"id": "c-pii-1", "driver_id": mei.id, "channel": "chat", "received_at": at.format(30),
-         "text": f"Hi, {mei.name} here. Where is my tip for ofr-50007? Call me at {mei.phone} "
-                 f"or write to {mei.email}"},
+         "text": f"Hi, {mei.name} here. The tip for ofr-50007 never showed up. Call me at "
+                 f"{mei.phone} or write to {mei.email}"},
         {"id": "c-pii-2", "driver_id": depositor.id, "channel": "email",
          "received_at": at.format(31),
          "text": f"cashout failed again, my bank account is {ACCOUNT} routing {ROUTING}. "
