@@ -49,8 +49,8 @@ def _curl_lines(status: Status) -> list[str]:
     intake = status.urls["intake"]
     return [f"curl -sS {intake}/contacts -H 'Content-Type: application/json' \\",
             f"  $({sign}) \\", f"  --data-binary @{contact}",
-            f"$(./run onetouch sign --path /cases/case-{EXAMPLE_CONTACT} --curl"
-            + (f" --state-dir {_shown(status.state_dir)}" if given else "") + ")"]
+            f"eval \"$(./run onetouch sign --path /cases/case-{EXAMPLE_CONTACT} --curl"
+            + (f" --state-dir {_shown(status.state_dir)}" if given else "") + ")\""]
 
 
 def _stop_command(status: Status) -> str:
