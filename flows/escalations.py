@@ -9,7 +9,7 @@ from prefect.cache_policies import NONE
 
 from flows import deps, events
 from flows.detection import finish_incident
-from flows.tasks import carry_out
+from flows.tasks import carry_out, paid_under
 from integrations import Conflict, OutgoingNotification
 from onetouch.render import render_reply, timezone_for_zone
 from policy.approval import AgentDecision, ApprovalRefused, approved_actions, final_reply_items
@@ -85,7 +85,7 @@ def execute_escalation(escalation_id: str) -> dict[str, Any]:
     except ApprovalRefused:
         actions = ()
     with deps.guard("payments"):
-        done = tuple(carry_out(a, escalation["case_id"], "agent") for a in actions)
+        done = tuple(_paid_or_carried_out(a, escalation["case_id"]) for a in actions)
     if escalation["driver_id"]:
         send_final_reply(escalation, done)
     else:
@@ -94,3 +94,11 @@ def execute_escalation(escalation_id: str) -> dict[str, Any]:
     if deps.case_store().finish(escalation_id, effects, decision.agent):
         events.escalation_executed(escalation, decision, effects)
     return {"escalation_id": escalation_id, "status": "done", "actions": effects}
+
+
+def _paid_or_carried_out(action: RemediationAction, case_id: str) -> RemediationAction:
+    """The action as paid already under its key (another case about the same subject, or
+    this one before a crash), else carried out now."""
+    if action.type == "pay_adjustment" and (paid := paid_under(action)) is not None:
+        return action.model_copy(update={"amount_cents": paid})
+    return carry_out(action, case_id, "agent")

@@ -150,19 +150,13 @@ def pay_adjustment(action: RemediationAction, reference: str, source: str) -> Re
     subject = {"incentive_id" if action.kind == "incentive" else "offer_id": action.subject_id}
     adjustment = PayAdjustment(driver_id=action.driver_id, kind=action.kind, source=source,
                                amount_cents=action.amount_cents, reference=reference, **subject)
-    try:
-        deps.platform().earnings.adjust(adjustment, idempotency_key=action.idempotency_key)
-    except Conflict as exc:
-        paid = paid_under(action) if exc.code == "idempotency_key_reused" else None
-        if paid is None:
-            raise
-        return action.model_copy(update={"amount_cents": paid})  # another case paid it
+    deps.platform().earnings.adjust(adjustment, idempotency_key=action.idempotency_key)
     return action
 
 
 def paid_under(action: RemediationAction) -> int | None:
-    """What the platform already paid under the action's key (for another case about the
-    same subject), or None."""
+    """What the platform already paid under the action's key (by this case or another about
+    the same subject), or None."""
     earnings = deps.platform().earnings.list(driver_id=action.driver_id, kind=action.kind)
     return next((e.amount_cents for e in earnings
                  if e.idempotency_key == action.idempotency_key), None)
