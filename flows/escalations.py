@@ -9,7 +9,7 @@ from prefect.cache_policies import NONE
 
 from flows import deps, events
 from flows.detection import finish_incident
-from flows.tasks import carry_out, paid_under
+from flows.tasks import carry_out, paid_for_another_case
 from integrations import Conflict, OutgoingNotification
 from onetouch.render import render_reply, timezone_for_zone
 from policy.approval import AgentDecision, ApprovalRefused, approved_actions, final_reply_items
@@ -97,8 +97,9 @@ def execute_escalation(escalation_id: str) -> dict[str, Any]:
 
 
 def _paid_or_carried_out(action: RemediationAction, case_id: str) -> RemediationAction:
-    """The action as paid already under its key (another case about the same subject, or
-    this one before a crash), else carried out now."""
-    if action.type == "pay_adjustment" and (paid := paid_under(action)) is not None:
+    """The action as another case about the same subject paid it under its key, else carried
+    out now (again after a crash: the same key and body, paid once)."""
+    if action.type == "pay_adjustment" and (
+            paid := paid_for_another_case(action, case_id)) is not None:
         return action.model_copy(update={"amount_cents": paid})
     return carry_out(action, case_id, "agent")

@@ -154,12 +154,12 @@ def pay_adjustment(action: RemediationAction, reference: str, source: str) -> Re
     return action
 
 
-def paid_under(action: RemediationAction) -> int | None:
-    """What the platform already paid under the action's key (by this case or another about
-    the same subject), or None."""
+def paid_for_another_case(action: RemediationAction, reference: str) -> int | None:
+    """What the platform already paid under the action's key for another case about the same
+    subject (its body names that case, so this one's would be refused), or None."""
     earnings = deps.platform().earnings.list(driver_id=action.driver_id, kind=action.kind)
-    return next((e.amount_cents for e in earnings
-                 if e.idempotency_key == action.idempotency_key), None)
+    return next((e.amount_cents for e in earnings if e.idempotency_key == action.idempotency_key
+                 and e.reference != reference), None)
 
 
 @task(cache_policy=NONE, task_run_name="{reference} · reissue {action.subject_id}")
