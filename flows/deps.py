@@ -23,9 +23,10 @@ from integrations.dry_run import dry_run_platform
 from onetouch.casestore import CaseStore
 from onetouch.casestore.dry_run import DryRunLog
 from onetouch.models import utc_now
-from onetouch.settings import PROJECT_ROOT, Settings, get_settings
+from onetouch.settings import Settings, get_settings
 from policy.breaker import KillSwitch
 from policy.config import PolicyConfig, load_policy
+from understanding.cache import CACHE
 
 if TYPE_CHECKING:
     from understanding.compiled import CompiledIntentModel
@@ -156,7 +157,7 @@ def set_payments_switch(switch: KillSwitch) -> None:
     Variable.set(PAUSED_VARIABLE, switch.model_dump(mode="json"), overwrite=True)
 
 
-MODEL_CACHE = PROJECT_ROOT / ".onetouch" / "cache"
+MODEL_CACHE = CACHE
 
 
 @lru_cache(maxsize=1)

@@ -38,15 +38,19 @@ def subscribed(api: str) -> set[str]:
     return {worker["identifier"] for worker in response.json()}
 
 
-def serving_identifier(record: dict[str, Any]) -> str:
-    """The task-worker id of a resolver (hostname-pid): a supervisor's serves in its child."""
-    pid = record["pid"]
+def serving_child(pid: int) -> int | None:
+    """The process a supervising resolver serves in (its child), if it has started one."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
             pids = children.read().split()
     except FileNotFoundError:
-        pids = []
-    return f"{socket.gethostname()}-{pids[0] if pids else pid}"
+        return None
+    return int(pids[0]) if pids else None
+
+
+def serving_identifier(record: dict[str, Any]) -> str:
+    """The task-worker id of a resolver (hostname-pid): a supervisor's serves in its child."""
+    return f"{socket.gethostname()}-{serving_child(record['pid']) or record['pid']}"
 
 
 def wait_subscribed(api: str, records: dict[str, dict[str, Any]], timeout: float = 60) -> None:

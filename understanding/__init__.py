@@ -43,8 +43,10 @@ def _hinted(intent: str, text: str, category: str | None,
             model: IntentModel | CompiledIntentModel) -> str:
     """The app's category where the text leaves the ask open: never over a text the model
     reads with confidence; a driver who chose `safety` always reaches trust-safety."""
-    if category == "safety" or intent != "other" or category not in INTENTS:
-        return "safety" if category == "safety" else intent
+    if category == "safety":
+        return "safety"
+    if intent != "other" or category not in INTENTS:
+        return intent
     if not WORD.search(text):
         return category
     guess = model.guess(text)

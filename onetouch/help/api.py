@@ -87,8 +87,7 @@ def help_router(settings: Settings, store: CaseStore, dispatch: Dispatch,
         intake_start(store, dispatch), load_policy(settings.policy_file),
         settings.templates_dir, rephraser or Rephraser.from_settings(settings), intent_model)
     router = APIRouter(tags=["help"])
-    limits = limits or RateLimits(settings.rate_limit_per_sender, settings.rate_limit_per_driver,
-                                  settings.rate_limit_storage_url)
+    limits = limits or RateLimits.from_settings(settings)
 
     @router.get("/help")
     def get_help(request: Request) -> JSONResponse:

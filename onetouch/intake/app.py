@@ -65,8 +65,7 @@ def create_app(settings: Settings | None = None, store: CaseStore | None = None,
         await run_in_threadpool(submitter.close)
 
     app = FastAPI(title="onetouch intake", version="1", lifespan=lifespan)
-    limits = RateLimits(settings.rate_limit_per_sender, settings.rate_limit_per_driver,
-                        settings.rate_limit_storage_url)
+    limits = RateLimits.from_settings(settings)
 
     @app.post("/contacts", status_code=202)
     async def receive_contact(request: Request) -> JSONResponse:

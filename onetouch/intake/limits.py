@@ -13,6 +13,8 @@ from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from onetouch.settings import Settings
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -38,6 +40,12 @@ class RateLimits:
                  ) -> None:
         self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
         self._items = {"sender": parse(per_sender), "driver": parse(per_driver)}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        """The limits the settings name."""
+        return cls(settings.rate_limit_per_sender, settings.rate_limit_per_driver,
+                   settings.rate_limit_storage_url)
 
     def _hit(self, key: str, who: str) -> Refusal | None:
         item: RateLimitItem = self._items[key]

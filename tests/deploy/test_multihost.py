@@ -28,7 +28,7 @@ import pytest
 
 from onetouch.stack import Layout, Status, down, free_ports, up
 from onetouch.stack_burst import OutcomeWatcher, burst_contacts, paid_twice, post_signed, summary
-from onetouch.stack_resolvers import subscribed
+from onetouch.stack_resolvers import serving_child, subscribed
 from onetouch.stack_workers import LIVENESS, POLLING, RECORDING
 from tests import netns
 from tests.deploy.conftest import (
@@ -171,12 +171,8 @@ def _start_resolver(host: netns.Host, folder: Path, env: dict[str, str]
 
 def _serving(supervisors: dict[str, int]) -> dict[str, int]:
     """Each host's serving process: the child its supervising resolver runs."""
-    found = {}
-    for name, pid in supervisors.items():
-        with open(f"/proc/{pid}/task/{pid}/children") as children:
-            if pids := children.read().split():
-                found[name] = int(pids[0])
-    return found
+    children = {name: serving_child(pid) for name, pid in supervisors.items()}
+    return {name: child for name, child in children.items() if child is not None}
 
 
 def _all_subscribed(stack: MultiHost, started: list[subprocess.Popen[bytes]]) -> bool:

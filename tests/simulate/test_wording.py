@@ -10,6 +10,7 @@ import pytest
 from simulate.wording import INJECTIONS, SITUATION_INTENT, TABLES, Slots, dress, fill, render
 from understanding import classify
 from understanding.dataset import load_messages
+from understanding.evaluation import MONEY, PERSON
 from understanding.rules import detect_language
 from understanding.text import extract_ids, fold
 
@@ -33,10 +34,6 @@ def _variants(lang: str, situation: str):
 CASES = [(lang, situation) for lang, (table, _, _) in TABLES.items() for situation in table]
 
 
-MONEY = {"missing_pay", "missing_tip", "incentive_not_credited", "wait_time_pay",
-         "cancelled_offer", "deposit_issue"}
-
-
 def test_the_templates_read_as_their_intents():
     """The model is learned, not the templates' own: nearly every variant reads as its intent,
     and an ask whose answer is a person's is never read as one that moves money."""
@@ -47,7 +44,7 @@ def test_the_templates_read_as_their_intents():
             for channel in ("chat", "email", "phone"):
                 got = classify(dress(text, lang, channel, "Ana", rng))[0]
                 read.append(got == intent)
-                if got in MONEY and intent in ("other", "safety", "deactivation"):
+                if got in MONEY and intent in PERSON:
                     wrong_money.append(text)
     assert sum(read) / len(read) >= 0.97 and wrong_money == []
 
