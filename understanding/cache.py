@@ -47,3 +47,11 @@ def compiled_model(cache_dir: Path = CACHE) -> CompiledIntentModel:
 def production_model() -> CompiledIntentModel:
     """This process's model, from the shared file."""
     return compiled_model()
+
+
+if __name__ == "__main__":
+    import time
+
+    started = time.monotonic()
+    production_model()
+    print(f"intent model {model_key()} ready in {CACHE} ({time.monotonic() - started:.1f} s)")
