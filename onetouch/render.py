@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from onetouch.help.kb import ARTICLES_DIR, knowledge_base
+from policy.money import dollars
 
 ZONE_TIMEZONES = {
     "nashville": "America/Chicago",
@@ -26,13 +27,6 @@ ZONE_TIMEZONES = {
 HELP_DIR = ARTICLES_DIR
 SPANISH_MONTHS = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov",
                   "dic")
-
-
-def dollars(cents: int) -> str:
-    """Integer cents as dollars with cents: 450 → $4.50."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}${whole:,}.{rest:02d}"
 
 
 def timezone_for_zone(zone: str) -> str:

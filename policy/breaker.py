@@ -18,6 +18,7 @@ from onetouch.models import UtcDatetime, format_utc
 from policy.case import Decision, Frozen
 from policy.config import PolicyConfig
 from policy.detect import Finding
+from policy.money import dollars
 from policy.pay_review import paid_cents
 
 HoldReason = Literal["payments_paused", "hourly_cap"]
@@ -107,8 +108,8 @@ class Trip(Frozen):
 
     def describe(self) -> str:
         scope = "all automatic pay" if self.scope == "overall" else f"detector {self.detector}"
-        return (f"hourly cap: {scope} paid {self.total_cents} cents in the last hour; "
-                f"{self.held_cents} more would pass the {self.cap_cents} cap")
+        return (f"hourly cap: {scope} paid {dollars(self.total_cents)} in the last hour; "
+                f"{dollars(self.held_cents)} more would pass the {dollars(self.cap_cents)} cap")
 
     def payload(self) -> dict[str, Any]:
         """The `onetouch.breaker.tripped` event's payload."""

@@ -17,6 +17,7 @@ from policy.case import (
 )
 from policy.config import PolicyConfig
 from policy.linking import hold_incident_findings, incident_of
+from policy.money import dollars
 from policy.segment_reply import segment_fields
 from policy.subjects import (
     OFFER_INTENTS,
@@ -96,7 +97,8 @@ def pay_review_reasons(
     codes, reasons = [], []
     if total > policy.case_pay_cap_cents:
         codes.append("over_case_cap")
-        reasons.append(f"would pay {total} cents, above the {policy.case_pay_cap_cents} cap")
+        reasons.append(f"would pay {dollars(total)}, above the case cap of "
+                       f"{dollars(policy.case_pay_cap_cents)}")
     repeats = recent_contact_remediations(facts, policy)
     if repeats >= policy.repeat_contact_limit:
         codes.append("repeat_contacts")
