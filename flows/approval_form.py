@@ -23,7 +23,10 @@ from prefect.states import Running, Suspended
 from prefect.utilities.engine import propose_state_sync
 from pydantic_core import core_schema
 
-from onetouch.render import render
+from flows import deps
+from onetouch.casestore.intake import contact_id_of
+from onetouch.render import local_time, render, timezone_for_zone
+from understanding.text import masked
 
 DECISION_KEY = "agent-decision"
 WAIT_S = 86_400
@@ -31,8 +34,8 @@ WAIT_S = 86_400
 
 class AgentName(str):
     """Who decides, as recorded on the decision and in the audit log: at least one visible
-    character. A type rather than Field constraints, so `with_initial_data(agent="")` keeps
-    them in the form's schema and the Prefect server refuses a blank form."""
+    character. A type rather than Field constraints, so the form's schema keeps them and the
+    Prefect server refuses a blank form."""
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
@@ -49,9 +52,33 @@ class AgentDecisionInput(RunInput):
 
 
 def approval_form(escalation: dict[str, Any]) -> type[AgentDecisionInput]:
-    """The form, under the escalation's summary."""
-    description = render("agents/approval_form.md.j2", {"escalation": escalation})
-    return AgentDecisionInput.with_initial_data(description=description, agent="")
+    """The form (the agent's name required), under the case as the agent needs to see it."""
+    description = render("agents/approval_form.md.j2", form_context(escalation))
+    return AgentDecisionInput.with_initial_data(description=description)
+
+
+def form_context(escalation: dict[str, Any]) -> dict[str, Any]:
+    """The escalation with the driver's first name, message (contact details hidden), how it
+    was read, the challenges' titles, and its due time in the driver's local time."""
+    context: dict[str, Any] = {"escalation": escalation, "titles": {},
+                               "due": local_time(escalation["due_at"]) + " (UTC)"}
+    if not escalation["driver_id"]:
+        return context
+    platform, store = deps.platform(), deps.case_store()
+    driver = platform.drivers.get(escalation["driver_id"])
+    context["driver"] = driver.first_name
+    context["due"] = local_time(escalation["due_at"], timezone_for_zone(driver.zone))
+    context["titles"] = {a["subject_id"]: platform.incentives.get(a["subject_id"]).name
+                         for a in escalation["recommended_actions"] if a.get("kind") == "incentive"}
+    contact_id = contact_id_of(escalation["case_id"])
+    raw = store.contact_as_received(contact_id) if contact_id else None
+    if raw is not None:
+        hidden = [*driver.name.split()[1:], driver.phone or "", driver.email or ""]
+        context["message"] = masked(str(raw.get("text") or ""), hidden)
+        context["channel"] = raw.get("channel")
+    outcome = store.outcome_for(contact_id) if contact_id else None
+    context["intent"] = outcome.intent if outcome else None
+    return context
 
 
 def open_approval_wait(deployment: str, escalation: dict[str, Any]) -> str:

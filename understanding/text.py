@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 ID_PATTERN = re.compile(r"\b(ofr|ord|inc|dep)-([a-z0-9][a-z0-9_]*(?:-[a-z0-9_]+)*)", re.I)
 ID_FIELDS = {"ofr": "offer_ids", "ord": "order_ids", "inc": "incentive_ids",
@@ -14,6 +15,7 @@ DRIVER_SPEAKERS = frozenset({"driver", "conductor", "repartidor", "caller", "cus
 AGENT_SPEAKERS = frozenset({"agent", "agente", "rep", "support", "soporte", "representative",
                             "representante", "operator", "operador", "ivr", "bot"})
 CONTACT_DETAILS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w-])\+?\d[\d\s().-]{7,}\d")
+LONG_NUMBER = re.compile(r"(?<![\w-])\d{6,}(?![\w-])")
 MONEY = re.compile(r"[$€]\s?\d[\d,.]*|\b\d+(?:[.,]\d{2})?\s?(?:dollars|dolares|bucks|usd)\b")
 
 
@@ -130,3 +132,13 @@ def ask_part(text: str) -> str | None:
     else:
         return None
     return tail if len(tail.split()) >= ASK_MIN_WORDS else None
+
+
+def masked(text: str, names: Sequence[str] = ()) -> str:
+    """The message with phone numbers, emails, long numbers (accounts) and these names hidden,
+    for people who need the words, not the details."""
+    text = CONTACT_DETAILS.sub("[contact details]", text).replace("([contact", "[contact")
+    text = LONG_NUMBER.sub("[number]", text)
+    for name in filter(None, names):
+        text = re.sub(rf"\b{re.escape(name)}\b", "[name]", text, flags=re.I)
+    return text

@@ -88,7 +88,7 @@ class IntakeRecords:
             case = conn.execute(select(cases.c.record).where(
                 cases.c.case_id == case_id)).first()
             contact = conn.execute(select(contacts.c.id, contacts.c.stored_at).where(
-                contacts.c.id.in_([c for c in [_contact_id(case_id)] if c]))).mappings().first()
+                contacts.c.id.in_([c for c in [contact_id_of(case_id)] if c]))).mappings().first()
             escalation = conn.execute(select(escalations.c.id, escalations.c.status).where(
                 escalations.c.case_id == case_id)).mappings().first()
         if case is None and contact is None:
@@ -102,6 +102,7 @@ class IntakeRecords:
                 "escalation_id": escalation["id"] if escalation else None}
 
 
-def _contact_id(case_id: str) -> str | None:
+def contact_id_of(case_id: str) -> str | None:
+    """The contact a case is about (None for an incident's case)."""
     prefix = case_id_for("")
     return case_id[len(prefix):] if case_id.startswith(prefix) else None

@@ -72,3 +72,22 @@ def test_the_sweep_leaves_a_new_escalation_to_its_own_run(forms):
     created = datetime.fromisoformat(deps.case_store().escalation("esc-c-21")["created_at"])
     assert open_missing_forms(created) == []
     assert forms == []
+
+
+def test_the_form_shows_the_case_as_an_agent_reads_it(platform):
+    from flows.approval_form import form_context
+    from onetouch.render import render
+
+    written = CONTACT | {"text": "Priya Brown here, bonus for the 3 trip challenge? Call me at "
+                                 "(615) 979-7004 or priya.1022@example.com"}
+    platform.admin.set_clock(datetime.fromisoformat(CONTACT["received_at"]))
+    assert resolve_contact(written)["outcome"] == "escalated"
+    form = render("agents/approval_form.md.j2",
+                  form_context(deps.case_store().escalation("esc-c-21")))
+    assert "**driver** Priya (drv-1022) · **answer due** Nov 21 at 12:41 PM CST" in form
+    assert ("> Priya [name] here, bonus for the 3 trip challenge? Call me at [contact details] "
+            "or [contact details]") in form
+    assert "**Read as:** incentive not credited" in form
+    assert "would pay $90.00, above the case cap of $75.00" in form
+    assert "| challenge “Complete 3 deliveries” (inc-13) | $90.00 |" in form
+    assert not {"Brown", "979-7004", "example.com", "cents, above"} & set(form.split())

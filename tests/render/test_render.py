@@ -107,6 +107,8 @@ def test_incident_escalation_lists_actions_that_move_no_money_of_a_kind():
     assert "- deposit_retry  dep-1 (drv-1)" in body
     assert "- offer_reissue  off-2 (drv-2)" in body
     assert "- pay_adjustment base off-3 (drv-3) $4.50" in body
-    form = render("agents/approval_form.md.j2", {"escalation": escalation})
-    assert "| deposit_retry |  | dep-1 |  |" in form
-    assert "| pay_adjustment | base | off-3 | $4.50 |" in form
+    form = render("agents/approval_form.md.j2", {"escalation": escalation, "titles": {},
+                                                 "due": "Nov 21 at 6:00 PM UTC (UTC)"})
+    assert "| deposit retry |  | dep-1 |  |" in form
+    assert "| pay adjustment | base | off-3 | $4.50 |" in form
+    assert "**incident** (several drivers) · **answer due** Nov 21 at 6:00 PM UTC" in form
