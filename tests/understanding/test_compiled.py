@@ -12,10 +12,10 @@ import pytest
 import flows.deps as deps
 from onetouch.settings import PROJECT_ROOT
 from understanding import classify
-from understanding.cache import model_key
+from understanding.cache import model_key, production_model
 from understanding.compiled import CompiledIntentModel
-from understanding.dataset import load_messages
-from understanding.intent import IntentModel, default_model
+from understanding.dataset import load_messages, split
+from understanding.intent import IntentModel
 from understanding.text import for_model
 
 TOLERANCE = 1e-9
@@ -31,11 +31,15 @@ HOSTILE = [
     "x" * 5 + " " * 500 + "y" * 5, "\n".join(["pay"] * 300),
 ]
 TEXTS = [row.text for row in load_messages()] + HOSTILE
+SAMPLE = TEXTS[::5] + HOSTILE  # whole answers, each scored twice per text: a fifth suffices
 
 
 @pytest.fixture(scope="module")
 def model() -> IntentModel:
-    return default_model()
+    """Fitted once on the training split with the production model's bars (compiling does not
+    depend on how the bars were found; calibrating would fit it six times)."""
+    train, _ = split(load_messages())
+    return IntentModel(train, production_model().bars)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +64,7 @@ def test_probabilities_match(model, compiled):
 
 
 def test_answers_match(model, compiled):
-    for text in TEXTS:
+    for text in SAMPLE:
         want, got = model.guess(text), compiled.guess(text)
         assert (got.intent, got.runner_up, got.top(3)) == (want.intent, want.runner_up,
                                                             want.top(3)), text
@@ -80,7 +84,7 @@ def test_save_load_round_trip(compiled, tmp_path):
     loaded = CompiledIntentModel.load(path)
     assert loaded.classes == compiled.classes
     assert loaded.confidence_bar == compiled.confidence_bar
-    for text in TEXTS:
+    for text in SAMPLE:
         assert loaded.guess(text) == compiled.guess(text), text
         assert loaded.classify(text) == compiled.classify(text), text
 
