@@ -31,7 +31,17 @@ def record_decision(escalation_id: str, decision: AgentDecision) -> bool:
     decided = store.decide(escalation_id, decision.verdict, decision.model_dump(mode="json"))
     if decided:
         events.escalation_decided(escalation, decision)
+    else:
+        store.refuse_decision(escalation_id, decision.model_dump(mode="json"))
     return decided
+
+
+def decided_by(escalation: dict[str, Any]) -> str:
+    """Who decided the escalation, for a run's final state: "approved by kim"."""
+    verdict = (escalation.get("decision") or {}).get("verdict")
+    if verdict is None:
+        return "not decided"
+    return f"{'approved' if verdict == 'approve' else 'rejected'} by {escalation['decided_by']}"
 
 
 def _action(view: dict[str, Any], escalation: dict[str, Any]) -> RemediationAction:
@@ -60,7 +70,8 @@ def send_final_reply(escalation: dict[str, Any], done: tuple[RemediationAction, 
     ack = escalation["reply"] or {"channel": "chat", "locale": driver.locale}
     plan = ReplyPlan(template="final", channel=ack["channel"], locale=ack["locale"],
                      first_name=driver.first_name,
-                     items=final_reply_items(escalation["decision"]["verdict"], done))
+                     items=final_reply_items(escalation["decision"]["verdict"], done,
+                                             _challenge_titles(platform, done)))
     subject, body = render_reply(plan, escalation["case_id"], timezone_for_zone(driver.zone))
     message = OutgoingNotification(driver_id=driver.id, channel=plan.channel,
                                    locale=plan.locale, subject=subject, body=body,
@@ -70,6 +81,12 @@ def send_final_reply(escalation: dict[str, Any], done: tuple[RemediationAction, 
             platform.notifications.send(message, idempotency_key=f"{escalation['case_id']}/final")
     except Conflict:
         get_run_logger().info("final reply for %s was already sent", escalation["case_id"])
+
+
+def _challenge_titles(platform: Any, done: tuple[RemediationAction, ...]) -> dict[str, str]:
+    """The title of each challenge paid, so the reply names it as the driver saw it."""
+    return {a.subject_id: platform.incentives.get(a.subject_id).name
+            for a in done if a.kind == "incentive"}
 
 
 @flow(name="execute-escalation", flow_run_name="execute-{escalation_id}", persist_result=False)

@@ -15,12 +15,35 @@ from onetouch.render import dollars
 
 app = typer.Typer(help="Escalated cases awaiting an agent.", no_args_is_help=True)
 console = Console()
+WAIT_HELP = "seconds to wait for the stack's run to carry the decision out"
+
+
+def _on_a_server() -> bool:
+    """True when PREFECT_API_URL (environment or profile) names a server; the settings that
+    `onetouch up` keeps on it are then read from it."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return False
+    from onetouch.cli_resolver import settings_from_stack
+    from onetouch.settings import get_settings
+
+    if settings_from_stack():
+        get_settings.cache_clear()
+    return True
 
 
 def _now() -> datetime:
+    """The platform's clock, which ages and answer times are counted on."""
     from flows import deps
+    from integrations import PlatformError
 
-    return deps.platform_now()
+    try:
+        return deps.platform().clock.now()
+    except PlatformError as exc:
+        _fail(f"the platform's clock cannot be read ({exc}); set PREFECT_API_URL to the "
+              "stack's server (`onetouch up` prints it), or ONETOUCH_PLATFORM_URL and its key")
+        raise
 
 
 def _span(minutes: int) -> str:
@@ -53,6 +76,7 @@ def list_escalations(
     """Every escalation of a queue with its age and SLA."""
     from flows import deps
 
+    _on_a_server()
     now = _now()
     rows = deps.case_store().escalations(queue=queue, status=None if status == "all" else status)
     table = Table(title=f"Escalations ({status})")
@@ -73,6 +97,7 @@ def show(escalation_id: str) -> None:
     """One escalation: facts, recommended actions, why, and its audit trail."""
     from flows import deps
 
+    _on_a_server()
     store = deps.case_store()
     escalation = store.escalation(escalation_id)
     if escalation is None:
@@ -82,18 +107,48 @@ def show(escalation_id: str) -> None:
     console.print_json(json.dumps(escalation, default=str))
 
 
-def _decide(escalation_id: str, **fields) -> None:
-    from flows.escalations import EscalationNotFound, execute_escalation, record_decision
-    from policy.approval import AgentDecision, ApprovalRefused
+def _decide(escalation_id: str, wait: float, **fields) -> None:
+    from policy.approval import AgentDecision
 
     agent = fields["agent"].strip()
     if not agent:
         _fail("--agent needs your name: it is recorded with the decision and in the audit log")
     try:
         decision = AgentDecision(**fields | {"agent": agent})
-        recorded = record_decision(escalation_id, decision)
     except ValidationError as exc:
         _fail("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))
+    if _on_a_server() and _through_the_run(escalation_id, decision, wait):
+        return
+    _decide_here(escalation_id, decision)
+
+
+def _through_the_run(escalation_id: str, decision, wait: float) -> bool:
+    """Send the decision to the escalation's approval run; False if it has none."""
+    from onetouch.agent_runs import DecisionNotSent, send_decision
+
+    try:
+        state = send_decision(escalation_id, decision, wait)
+    except DecisionNotSent as exc:
+        _fail(f"{escalation_id}: the form refused the decision: {exc}")
+    if state is None:
+        return False
+    if not state.is_final():
+        console.print(f"{escalation_id}: sent; its run is {state.name} after {wait:.0f} s "
+                      f"(a worker carries it out once it picks the run up)")
+        return True
+    console.print(f"{escalation_id}: {state.name}: {state.message}")
+    if state.name != "Completed":
+        raise typer.Exit(code=1)
+    return True
+
+
+def _decide_here(escalation_id: str, decision) -> None:
+    """Record and carry out the decision in this process (no approval run on a server)."""
+    from flows.escalations import EscalationNotFound, execute_escalation, record_decision
+    from policy.approval import ApprovalRefused
+
+    try:
+        recorded = record_decision(escalation_id, decision)
     except (ApprovalRefused, EscalationNotFound) as exc:
         _fail(f"{escalation_id}: {exc}")
     if not recorded:
@@ -108,9 +163,11 @@ def approve(
     agent: Annotated[str, typer.Option(help="your name, recorded with the decision")],
     amount: Annotated[int | None, typer.Option(help="changed amount in cents")] = None,  # noqa: UP007
     reason: Annotated[str | None, typer.Option(help="why")] = None,  # noqa: UP007
+    wait: Annotated[float, typer.Option(help=WAIT_HELP)] = 120,
 ) -> None:
     """Approve the recommended actions (or one changed amount, with a reason) and carry them out."""
-    _decide(escalation_id, verdict="approve", agent=agent, amount_cents=amount, reason=reason)
+    _decide(escalation_id, wait, verdict="approve", agent=agent, amount_cents=amount,
+            reason=reason)
 
 
 @app.command()
@@ -118,9 +175,10 @@ def reject(
     escalation_id: str,
     agent: Annotated[str, typer.Option(help="your name, recorded with the decision")],
     reason: Annotated[str, typer.Option(help="why")],
+    wait: Annotated[float, typer.Option(help=WAIT_HELP)] = 120,
 ) -> None:
     """Reject the case with a reason; the driver is told."""
-    _decide(escalation_id, verdict="reject", agent=agent, reason=reason)
+    _decide(escalation_id, wait, verdict="reject", agent=agent, reason=reason)
 
 
 def _fail(message: str) -> None:

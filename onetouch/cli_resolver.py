@@ -43,6 +43,16 @@ def settings_from_server() -> list[str]:
     return filled
 
 
+def settings_from_stack() -> list[str]:
+    """On a server `onetouch up` configured, what the environment leaves out from it (the
+    platform, the case store, the key's Secret block); else nothing."""
+    from prefect.variables import Variable
+
+    if Variable.get(FROM_SERVER["ONETOUCH_CASE_STORE_URL"], default=None) is None:
+        return []
+    return settings_from_server()
+
+
 def resolver(
     limit: Annotated[int, typer.Option(
         min=1, help="contacts this resolver works on at once (threads)")] = 8,

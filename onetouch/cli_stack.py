@@ -81,6 +81,9 @@ def _panel(status: Status) -> None:
     console.print(Panel("\n".join(lines), title=title, expand=False))
     typer.echo(f"Send contact {EXAMPLE_CONTACT} and read its case:")
     typer.echo("\n".join(f"  {line}" for line in _curl_lines(status)))
+    typer.echo("Agents (approve in the UI, or from any shell that reaches the server; no "
+               "platform key needed):")
+    typer.echo(f"  export PREFECT_API_URL={urls['api']}; ./run onetouch escalations list")
     typer.echo(f"Stop: {_stop_command(status)}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -53,15 +54,19 @@ def approved_actions(
     return tuple(changed if a is pays[0] else a for a in recommended)
 
 
-def final_reply_items(verdict: str, done: tuple[RemediationAction, ...]) -> tuple[ReplyItem, ...]:
-    """What the driver is told once the agent's decision has been carried out."""
+def final_reply_items(verdict: str, done: tuple[RemediationAction, ...],
+                      titles: Mapping[str, str] | None = None) -> tuple[ReplyItem, ...]:
+    """What the driver is told once the agent's decision has been carried out (a challenge by
+    its title when `titles` has it)."""
+    titles = titles or {}
     if verdict == "reject":
         return (ReplyItem(type="review_declined"),)
     items = []
     for action in done:
         if action.type == "pay_adjustment":
             items.append(ReplyItem(type="paid", subject_id=action.subject_id, kind=action.kind,
-                                   amount_cents=action.amount_cents))
+                                   amount_cents=action.amount_cents,
+                                   label=titles.get(action.subject_id)))
         elif action.type == "offer_reissue":
             items.append(ReplyItem(type="reissued", subject_id=action.subject_id))
         else:

@@ -153,6 +153,18 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
                        decision.get("amount_cents"), decision, decision.get("reason"))
         return bool(changed)
 
+    def refuse_decision(self, escalation_id: str, decision: dict[str, Any],
+                        now: datetime | None = None) -> None:
+        """Audit a decision that came after the case was decided, naming the first decider."""
+        at = now or utc_now()
+        with self.engine.begin() as conn:
+            row = conn.execute(select(escalations.c.case_id, escalations.c.status,
+                                      escalations.c.decided_by).where(
+                escalations.c.id == escalation_id)).one()
+            audit(conn, at, decision["agent"], "decision_refused", row.case_id, escalation_id,
+                  decision.get("amount_cents"), decision,
+                  f"already {row.status} by {row.decided_by}")
+
     def finish(self, escalation_id: str, effects: list[dict], actor: str,
                now: datetime | None = None) -> bool:
         """Mark a decided escalation carried out, with its effects in the audit log, once."""

@@ -8,37 +8,15 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 from flows.approval import await_agent_decision
 from flows.resolve_contact import resolve_contact
 from onetouch.inputs import load_world
 from onetouch.replay import embedded_platform
-from tests.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.ui import approve_in_ui
 from tests.paused import paused_run
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-
-
-def _fill_and_submit(ui: str, run_id, screenshot: Path) -> None:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{ui}/runs/flow-run/{run_id}")
-        page.get_by_role("button", name="Resume").first.click()
-        dialog = page.get_by_role("dialog")
-        dialog.get_by_text("pay-review escalation esc-c-21").wait_for()
-        dialog.locator("textarea").first.fill("kim")
-        page.screenshot(path=str(screenshot))
-        dialog.get_by_role("button", name="Submit").click()
-        page.get_by_text("Completed").first.wait_for(timeout=60_000)
-        browser.close()
-
 
 def test_agent_approves_in_the_prefect_ui(prefect_server, tmp_path):
     contact = next(json.loads(line) for line in (DATA / "contacts.jsonl").read_text()
@@ -60,7 +38,8 @@ def test_agent_approves_in_the_prefect_ui(prefect_server, tmp_path):
                                   daemon=True)
         waiter.start()
         run = paused_run("approve-esc-c-21", result=result, every=0.5)
-        _fill_and_submit(prefect_server, run.id, ARTIFACTS / "approval-form.png")
+        approve_in_ui(prefect_server, run.id, "kim", "pay-review escalation esc-c-21",
+                      ARTIFACTS / "approval-form.png")
         waiter.join(timeout=120)
         paid = [(e.amount_cents, e.source, e.idempotency_key)
                 for e in platform.earnings.list(driver_id="drv-1022") if e.source != "platform"]

@@ -3,9 +3,13 @@ a worker, pays once."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -29,6 +33,8 @@ from flows.resolve_contact import resolve_contact
 from onetouch.casestore import CaseStore
 from onetouch.settings import get_settings
 from policy.approval import AgentDecision
+from tests.browser.conftest import ARTIFACTS, CHROMIUM
+from tests.browser.ui import approve_in_ui
 from tests.deploy.conftest import CONTACTS, SANDBOX_KEY, Stack, wait_for
 
 pytestmark = pytest.mark.stack
@@ -109,11 +115,17 @@ def test_an_escalation_waits_suspended_without_a_process_then_resumes_and_pays_o
     with pytest.raises(RuntimeError, match="Cannot resume"):
         resume_flow_run(run.id, run_input={"verdict": "maybe", "agent": "kim"})
     assert _run(run.id).state.is_paused()
+    listed = _agent_cli(stack, "list", "--queue", "pay-review")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "esc-c-21" in listed.stdout and "$90.00" in listed.stdout
+    assert "breached" not in listed.stdout
     resumed = time.monotonic()
-    resume_flow_run(run.id, run_input={"verdict": "approve", "agent": "kim"})
-    done = wait_for(lambda: _finished(run.id), 60, "the resumed run to finish on the worker", stack)
-    stack.timings["resume_to_completed_s"] = round(time.monotonic() - resumed, 1)
-    assert done.state.is_completed(), f"{done.state.name}: {done.state.message}"
+    approved = _agent_cli(stack, "approve", "esc-c-21", "--agent", "kim")
+    stack.timings["cli_to_completed_s"] = round(time.monotonic() - resumed, 1)
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    done = _run(run.id)
+    assert (done.state.name, done.state.message) == ("Completed", "approved by kim; carried out")
+    assert "esc-c-21: Completed: approved by kim" in approved.stdout
     assert done.infrastructure_pid, "the resumed run had no worker process"
     _assert_run_on_a_worker_once_resumed(stack, run.id)
     assert _agent_pay(stack, "drv-1022") == [(9000, "drv-1022/inc-13/incentive")]
@@ -121,6 +133,44 @@ def test_an_escalation_waits_suspended_without_a_process_then_resumes_and_pays_o
     assert "$90.00" in final["body"]
     escalation = _escalation(stack, "esc-c-21")
     assert (escalation["status"], escalation["decided_by"]) == ("done", "kim")
+    _assert_a_second_decision_is_refused_and_audited(stack, "c-21", "kim", "approved")
+
+
+def _agent_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """`onetouch escalations …` as on an agent's machine: only the stack's server address
+    (no platform key, no case store, a Prefect home of its own)."""
+    home = Path(stack.worker_log).parent.parent / "agent-home"
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "PREFECT_API_URL": stack.api,
+           "PREFECT_HOME": str(home / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-m", "onetouch.cli", "escalations", *args],
+                          env=env, capture_output=True, text=True, timeout=180, check=False)
+
+
+def _assert_a_second_decision_is_refused_and_audited(stack: Stack, contact_id: str,
+                                                     first: str, verdict: str) -> None:
+    late = _agent_cli(stack, "reject", f"esc-{contact_id}", "--agent", "lee",
+                      "--reason", "second look")
+    assert late.returncode == 1, late.stdout + late.stderr
+    assert f"Refused: lee's decision refused: already {verdict} by {first}" in late.stdout
+    refusals = [(e["actor"], e["note"]) for e in CaseStore(stack.case_store_url).audit_trail(
+        f"case-{contact_id}") if e["action"] == "decision_refused"]
+    assert refusals == [("lee", f"already done by {first}")]
+    escalation = _escalation(stack, f"esc-{contact_id}")
+    assert (escalation["status"], escalation["decided_by"]) == ("done", first)
+    assert len(_finals(stack, f"case-{contact_id}")) == 1
+
+
+def test_an_agent_approves_in_the_ui_and_a_later_cli_decision_is_refused(stack):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (./run test installs it as root)")
+    run = _wait_suspended(stack, CONTACTS["c-19"])
+    approve_in_ui(stack.api.removesuffix("/api"), run.id, "ana", "general escalation esc-c-19",
+                  ARTIFACTS / "approval-form-stack.png")
+    done = wait_for(lambda: _finished(run.id), 60, "the UI's decision to be carried out", stack)
+    assert (done.state.name, done.state.message) == ("Completed", "approved by ana; carried out")
+    assert done.infrastructure_pid, "the resumed run had no worker process"
+    _assert_a_second_decision_is_refused_and_audited(stack, "c-19", "ana", "approved")
 
 
 def _assert_run_on_a_worker_once_resumed(stack: Stack, run_id: UUID) -> None:

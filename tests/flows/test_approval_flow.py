@@ -62,3 +62,17 @@ def test_a_decision_made_before_the_wait_is_carried_out_without_waiting(platform
     assert await_agent_decision(escalated, suspend=False, timeout_s=5)["status"] == "done"
     assert await_agent_decision(escalated, suspend=False, timeout_s=5)["status"] == "done"
     assert _agent_pay(platform) == [(9000, "agent")]
+
+
+def test_the_run_names_who_decided_and_refuses_a_later_decision(platform, escalated):
+    record_decision(escalated, AgentDecision(verdict="approve", agent="lee"))
+    done = await_agent_decision(escalated, suspend=False, timeout_s=5, return_state=True)
+    assert (done.name, done.message) == ("Completed", "approved by lee; carried out")
+    late = await_agent_decision(escalated, late_decision={
+        "verdict": "reject", "agent": "kim", "reason": "not enrolled"}, return_state=True)
+    assert (late.name, late.message) == (
+        "Refused", "kim's decision refused: already approved by lee")
+    refused = [(a["actor"], a["note"]) for a in deps.case_store().audit_trail("case-c-21")
+               if a["action"] == "decision_refused"]
+    assert refused == [("kim", "already done by lee")]
+    assert _agent_pay(platform) == [(9000, "agent")]

@@ -66,11 +66,12 @@ def test_cli_approval_pays_once_and_tells_the_driver(platform, escalated):
     assert second.exit_code == 0 and "already decided" in second.output
     assert _agent_pay(platform) == [("incentive", 9000, "agent", "drv-1022/inc-13/incentive")]
     [final] = _finals(platform)
-    assert "$90.00" in final.body and "inc-13" in final.body
+    assert "$90.00" in final.body and "the challenge “Complete 3 deliveries” (inc-13)" in final.body
     store = deps.case_store()
     assert store.escalation(escalated)["status"] == "done"
     actions = [(a["actor"], a["action"], a["amount_cents"]) for a in store.audit_trail("case-c-21")]
     assert ("kim", "approved", None) in actions
+    assert ("lee", "decision_refused", None) in actions
     assert ("kim", "executed_pay_adjustment", 9000) in actions
 
 
