@@ -355,8 +355,8 @@ def _deploy_and_work(state: dict[str, Any], layout: Layout, keys: dict[str, str]
     with api_url(urls["api"]):
         configure(urls["sandbox"], layout.store_url(), keys["sandbox"],
                   pool_limit=layout.worker_limit and layout.workers * layout.worker_limit)
-        if beat := layout.tuning.get(HEARTBEAT_SETTING):
-            ensure_zombie_automations(int(beat))
+        if layout.tuning.get(HEARTBEAT_SETTING):
+            ensure_zombie_automations()
     echo(f"work pool, Variables and Secret blocks set ({clock.lap('configure_s')} s)")
     spawn = lambda name, args: _spawn(state, layout, name, args, env)  # noqa: E731
     with ThreadPoolExecutor(1) as pool:  # the deployments are made while the processes start

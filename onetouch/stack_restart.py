@@ -11,10 +11,10 @@ import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from onetouch.settings import PROJECT_ROOT
 from onetouch.stack_procs import _family, _signal, _wait_gone, alive, log_tail, start_time
 from onetouch.stack_resolvers import ResolverError, wait_subscribed
 from onetouch.stack_workers import online_workers
@@ -26,9 +26,7 @@ ZOMBIE_RUNNING = "onetouch-crash-runs-without-heartbeat"
 ZOMBIE_PENDING = "onetouch-crash-runs-stuck-pending"
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
 SILENT_BEATS = 3  # heartbeats missed before a Running run counts as dead
-SUSPENDING_FLOWS = ("await-agent-decision",)  # silent while suspended, for days
-LEFT_STATES = ("Completed", "Failed", "Crashed", "Cancelled", "Cancelling", "Paused",
-               "Suspended", "Scheduled", "AwaitingRetry", "Late")
+AUTOMATIONS_FILE = PROJECT_ROOT / "automations" / "zombie-runs.yaml"
 
 
 class RestartError(RuntimeError):
@@ -169,17 +167,13 @@ def restart(state_dir: Path, name: str, hard: bool = True, down_s: float = 0) ->
     return round(time.monotonic() - started, 1)
 
 
-def ensure_zombie_automations(heartbeat_s: int) -> None:
-    """Server-side automations marking Crashed a flow run whose process died unseen (its worker
-    killed too, or the server down when it ended): Running with no heartbeat for three
-    heartbeats (counted from Running too: a process killed at once sends none), or Pending for
-    two heartbeats without starting. Without them such a run stays Running for ever, holds a
-    slot of the work pool, and the sweep takes its contact as in flight. Flows that suspend
-    are left out: a heartbeat that reaches the server after the run suspended would crash it."""
+def ensure_zombie_automations() -> None:
+    """Create or update the automations of automations/zombie-runs.yaml on the server (what
+    `prefect automation create --from-file` does, without a second copy on a second start)."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        for automation in zombie_automations(heartbeat_s):
+        for automation in zombie_automations():
             found = client.read_automations_by_name(automation.name)
             if found:
                 client.update_automation(found[0].id, automation)
@@ -187,26 +181,10 @@ def ensure_zombie_automations(heartbeat_s: int) -> None:
                 client.create_automation(automation)
 
 
-def zombie_automations(heartbeat_s: int) -> list[Any]:
-    """The two automations of `ensure_zombie_automations`."""
-    from prefect.client.schemas.objects import StateType
-    from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+def zombie_automations() -> list[Any]:
+    """The automations that mark Crashed a flow run whose process died unseen, from their file."""
+    import yaml
+    from prefect.events.schemas.automations import AutomationCore
 
-    heartbeat = HEARTBEAT_EVENT
-    wanted = {ZOMBIE_RUNNING: ({"prefect.flow-run.Running", heartbeat}, {heartbeat},
-                               SILENT_BEATS),
-              ZOMBIE_PENDING: ({"prefect.flow-run.Pending"}, {"prefect.flow-run.Running"}, 2)}
-    return [AutomationCore(
-        name=name, trigger=EventTrigger(
-            posture=Posture.Proactive, after=after,
-            expect=expect | {f"prefect.flow-run.{s}" for s in LEFT_STATES},
-            match={"prefect.resource.id": "prefect.flow-run.*"},
-            match_related={"prefect.resource.role": "flow", "prefect.resource.name": [
-                f"!{name}" for name in SUSPENDING_FLOWS]},
-            for_each={"prefect.resource.id"}, threshold=1,
-            within=timedelta(seconds=beats * heartbeat_s)),
-        actions=[ChangeFlowRunState(
-            state=StateType.CRASHED,
-            message=f"no sign of life for {beats * heartbeat_s} s: its process died")])
-        for name, (after, expect, beats) in wanted.items()]
+    declared = yaml.safe_load(AUTOMATIONS_FILE.read_text())["automations"]
+    return [AutomationCore.model_validate(automation) for automation in declared]

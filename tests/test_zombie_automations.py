@@ -7,8 +7,13 @@ from datetime import timedelta
 import pytest
 
 from onetouch.stack import Layout
-from onetouch.stack_restart import ZOMBIE_PENDING, ZOMBIE_RUNNING, zombie_automations
-from onetouch.stack_workers import HEARTBEAT_SETTING
+from onetouch.stack_restart import (
+    SILENT_BEATS,
+    ZOMBIE_PENDING,
+    ZOMBIE_RUNNING,
+    zombie_automations,
+)
+from onetouch.stack_workers import HEARTBEAT_SETTING, LIVENESS
 
 
 @pytest.mark.parametrize(("name", "after", "expect", "within_s"), [
@@ -17,7 +22,7 @@ from onetouch.stack_workers import HEARTBEAT_SETTING
     (ZOMBIE_PENDING, {"prefect.flow-run.Pending"}, "prefect.flow-run.Running", 60),
 ])
 def test_a_run_silent_too_long_is_crashed(name, after, expect, within_s):
-    automation = next(a for a in zombie_automations(30) if a.name == name)
+    automation = next(a for a in zombie_automations() if a.name == name)
     trigger = automation.trigger
     assert trigger.after == after and expect in trigger.expect
     assert {"prefect.flow-run.Completed", "prefect.flow-run.Crashed"} <= trigger.expect
@@ -27,5 +32,7 @@ def test_a_run_silent_too_long_is_crashed(name, after, expect, within_s):
     assert automation.actions[0].state.value == "CRASHED"
 
 
-def test_the_stack_runs_flows_with_heartbeats_by_default():
-    assert Layout().tuning[HEARTBEAT_SETTING] == "30"
+def test_the_stack_runs_flows_with_the_heartbeats_the_automations_are_written_for():
+    assert Layout().tuning[HEARTBEAT_SETTING] == LIVENESS[HEARTBEAT_SETTING] == "30"
+    running = next(a for a in zombie_automations() if a.name == ZOMBIE_RUNNING)
+    assert running.trigger.within == timedelta(seconds=SILENT_BEATS * 30)
