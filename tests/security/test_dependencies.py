@@ -115,3 +115,24 @@ def test_the_audit_fails_on_a_vulnerability_and_says_when_it_could_not_run(
     assert verdict.status == status and says in verdict.message
     if status == 1:
         assert "jinja2 3.1.2: GHSA-h5c8-rqwp-cp95 (fixed in 3.1.3)" in verdict.message
+
+
+def test_every_package_the_code_imports_is_declared():
+    import ast
+
+    declared = {canonicalize_name(Requirement(r).name) for r in tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    roots = ["onetouch", "flows", "integrations", "sandbox", "policy", "understanding",
+             "simulate"]
+    imported = set()
+    for path in (p for root in roots for p in (ROOT / root).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - set(roots)
+    owners = metadata.packages_distributions()
+    undeclared = {module: owners.get(module) for module in third_party
+                  if not {canonicalize_name(d) for d in owners.get(module, [])} & declared}
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
