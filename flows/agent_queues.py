@@ -39,7 +39,7 @@ def start_approval_wait(escalation_id: str) -> str | None:
     name = get_settings().approval_deployment
     store = deps.case_store()
     escalation = store.escalation(escalation_id)
-    if not name or escalation is None:
+    if not name or escalation is None or escalation.get("joined_to"):
         return None
     if escalation.get("approval_run_id"):
         return escalation["approval_run_id"]

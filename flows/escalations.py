@@ -26,6 +26,9 @@ def record_decision(escalation_id: str, decision: AgentDecision) -> bool:
     escalation = store.escalation(escalation_id)
     if escalation is None:
         raise EscalationNotFound(escalation_id)
+    if escalation.get("joined_to"):
+        raise ApprovalRefused(f"it joined {escalation['joined_to']}, about the same subject: "
+                              f"decide that one, which closes both")
     recommended = [_action(a, escalation) for a in escalation["recommended_actions"]]
     approved_actions(recommended, decision, escalation["requested_by"])
     decided = store.decide(escalation_id, decision.verdict, decision.model_dump(mode="json"))
@@ -91,7 +94,29 @@ def _challenge_titles(platform: Any, done: tuple[RemediationAction, ...]) -> dic
 
 @flow(name="execute-escalation", flow_run_name="execute-{escalation_id}", persist_result=False)
 def execute_escalation(escalation_id: str) -> dict[str, Any]:
-    """Carry out a decided escalation; running it again changes nothing."""
+    """Carry out a decided escalation, then close those that joined it; running it again
+    changes nothing."""
+    result = _carry_out(escalation_id)
+    for joined_id in deps.case_store().joined(escalation_id):
+        close_joined(joined_id)
+    return result
+
+
+def close_joined(escalation_id: str) -> bool:
+    """Close an escalation that joined another about the same subject, once that one is done:
+    the same decision, nothing paid twice (what was paid under the subject's key is what the
+    driver is told), a final reply; False while the first is not done."""
+    store = deps.case_store()
+    joined = store.escalation(escalation_id)
+    first = store.escalation(joined["joined_to"]) if joined and joined.get("joined_to") else None
+    if first is None or first["status"] != "done":
+        return False
+    store.decide(escalation_id, first["decision"]["verdict"], first["decision"])
+    _carry_out(escalation_id)
+    return True
+
+
+def _carry_out(escalation_id: str) -> dict[str, Any]:
     escalation = load_decided(escalation_id)
     if escalation["status"] not in ("approved", "rejected", "done"):
         return {"escalation_id": escalation_id, "status": escalation["status"], "actions": []}

@@ -55,6 +55,7 @@ from prefect.states import Crashed, Scheduled
 from flows import deps
 from flows.agent_queues import open_missing_forms
 from flows.dispatch import emit_contact_event
+from flows.escalations import close_joined
 from flows.names import RESOLVER_TASK_KEY
 from flows.resolver import dispatch
 from onetouch.casestore.intake import Stranded
@@ -256,7 +257,8 @@ def sweep_flow_runs(client: SyncPrefectClient, stranded: list[Stranded], now: da
 @flow(name="sweep-stranded-contacts", persist_result=False)
 def sweep_stranded_contacts(limit: int = 500) -> list[str]:
     """Hand on again each stored contact with no case whose hand-off was lost; open the
-    approval form of each pending escalation left without one."""
+    approval form of each pending escalation left without one, and close each that joined an
+    escalation now done (a crash between the two)."""
     settings, now = get_settings(), utc_now()
     after = timedelta(seconds=settings.intake_sweep_after_s)
     stranded = deps.case_store().stranded_contacts(now - after, limit)
@@ -268,7 +270,8 @@ def sweep_stranded_contacts(limit: int = 500) -> list[str]:
             handed = sweep_task_runs(client, stranded, now, after, resolvers)
             finish_recorded(client, now, after, resolvers, {c.id for c in stranded})
     opened = open_missing_forms(now - after)
+    closed = [e for e in deps.case_store().joined_left_open() if close_joined(e)]
     get_run_logger().info("%d stranded contacts handed on again (%d still queued or running); "
-                          "%d approval forms opened", len(handed),
-                          len(stranded) - len(handed), len(opened))
+                          "%d approval forms opened; %d joined escalations closed", len(handed),
+                          len(stranded) - len(handed), len(opened), len(closed))
     return handed

@@ -19,6 +19,7 @@ from prefect.runtime import flow_run
 from flows import deps, events
 from flows.agent_queues import announce_escalation, start_approval_wait
 from flows.contact_params import keep_contact_id_only
+from flows.escalations import close_joined
 from flows.failpoints import failpoint
 from flows.pay_review import watch_automatic_pay
 from flows.tasks import (
@@ -43,7 +44,7 @@ def resolve(contact: dict[str, Any]) -> ContactOutcome:
     received = receive(contact)
     if isinstance(received, ContactOutcome):  # recorded before: its form open, nothing redone
         if received.outcome == "escalated":
-            start_approval_wait.fn(escalation_id_for(received.contact_id))
+            _wait_for_agent(escalation_id_for(received.contact_id))
         return received
     checked, driver = received
     policy = deps.policy()
@@ -77,8 +78,19 @@ def record_case(decision: Decision, contact: Contact, reply: SentReply, now: dat
 
 @task(cache_policy=NONE, task_run_name="{escalation_id} · escalate")
 def open_escalation(escalation_id: str) -> str | None:
-    """Tell the escalation's queue, and open its approval form in the Prefect UI."""
-    announce_escalation.fn(escalation_id)
+    """Tell the escalation's queue, and open its approval form in the Prefect UI; one that
+    joined an earlier escalation about the same subject is closed with it instead (now, if
+    that one is done)."""
+    if not (deps.case_store().escalation(escalation_id) or {}).get("joined_to"):
+        announce_escalation.fn(escalation_id)
+    return _wait_for_agent(escalation_id)
+
+
+def _wait_for_agent(escalation_id: str) -> str | None:
+    """The escalation's approval form, or (one that joined another) its closing with it."""
+    if (deps.case_store().escalation(escalation_id) or {}).get("joined_to"):
+        close_joined(escalation_id)
+        return None
     return start_approval_wait.fn(escalation_id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "onetouch_schema_version"
 DECIDABLE = ("pending",)
 EXECUTABLE = ("approved", "rejected")
+
+
+def subject_key(driver_id: str | None, actions: list[dict[str, Any]]) -> str | None:
+    """What an escalation is about, for a driver's case that recommends actions: the driver
+    and the actions' subjects and kinds (amounts aside); None otherwise."""
+    subjects = sorted({f"{a['type']}:{a['subject_id']}:{a.get('kind') or ''}" for a in actions})
+    if not (driver_id and subjects):
+        return None
+    return hashlib.sha256(f"{driver_id}|{','.join(subjects)}".encode()).hexdigest()
 
 
 class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
@@ -91,16 +101,50 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
         return True
 
     def _open_escalation(self, conn, outcome: ContactOutcome, at: datetime, hours: int) -> None:
+        """The case's escalation: the first about its subject (a driver's recommended
+        actions), or one joined to that first, which an agent decides for both."""
         escalation_id = escalation_id_for(outcome.contact_id)
-        conn.execute(insert(escalations).values(
-            id=escalation_id, case_id=outcome.case_id, driver_id=outcome.driver_id,
-            queue=outcome.queue, status="pending", reasons=outcome.reasons,
-            recommended_actions=outcome.recommended_actions,
-            reply=outcome.reply.model_dump() if outcome.reply else None,
-            created_at=at, due_at=at + timedelta(hours=hours), version=0))
+        row = {"id": escalation_id, "case_id": outcome.case_id, "driver_id": outcome.driver_id,
+               "queue": outcome.queue, "status": "pending", "reasons": outcome.reasons,
+               "recommended_actions": outcome.recommended_actions,
+               "reply": outcome.reply.model_dump() if outcome.reply else None,
+               "created_at": at, "due_at": at + timedelta(hours=hours), "version": 0}
+        key = subject_key(outcome.driver_id, outcome.recommended_actions)
+        first = key and conn.execute(select(escalations.c.id).where(
+            escalations.c.subject_key == key)).scalar()
+        if key and not first:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(escalations).values(**row, subject_key=key))
+            except IntegrityError:  # another case about the subject was recorded meanwhile
+                first = conn.execute(select(escalations.c.id).where(
+                    escalations.c.subject_key == key)).scalar_one()
+        if first:
+            conn.execute(insert(escalations).values(**row, joined_to=first))
+        elif not key:
+            conn.execute(insert(escalations).values(**row))
         audit(conn, at, "automation", "escalated", outcome.case_id, escalation_id, None,
-               {"queue": outcome.queue, "reasons": outcome.reasons,
-                "recommended_actions": outcome.recommended_actions})
+              {"queue": outcome.queue, "reasons": outcome.reasons, "joined_to": first or None,
+               "recommended_actions": outcome.recommended_actions})
+
+    def joined_left_open(self, limit: int = 500) -> list[str]:
+        """Pending escalations joined to one that is done, oldest first."""
+        first = escalations.alias("first")
+        query = (select(escalations.c.id)
+                 .join(first, first.c.id == escalations.c.joined_to)
+                 .where(escalations.c.status == "pending", first.c.status == "done")
+                 .order_by(escalations.c.created_at, escalations.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def joined(self, escalation_id: str) -> list[str]:
+        """The pending escalations joined to this one, oldest first."""
+        query = (select(escalations.c.id)
+                 .where(escalations.c.joined_to == escalation_id,
+                        escalations.c.status == "pending")
+                 .order_by(escalations.c.created_at, escalations.c.id))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def escalations(self, queue: str | None = None, status: str | None = None) -> list[dict]:
         """Escalations, oldest first, as JSON-able dicts."""
@@ -129,6 +173,7 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
         """Pending escalations older than that with no approval form open, oldest first."""
         query = (select(escalations.c.id)
                  .where(escalations.c.status == "pending", escalations.c.approval_run_id.is_(None),
+                        escalations.c.joined_to.is_(None),
                         escalations.c.created_at < created_before)
                  .order_by(escalations.c.created_at, escalations.c.id).limit(limit))
         with self.engine.connect() as conn:
@@ -186,7 +231,7 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
     def mark_breaches(self, now: datetime) -> list[dict]:
         """Pending escalations past their answer time, each marked (and returned) once."""
         due = (escalations.c.status == "pending") & (escalations.c.due_at < now) & (
-            escalations.c.sla_breached_at.is_(None))
+            escalations.c.sla_breached_at.is_(None)) & escalations.c.joined_to.is_(None)
         with self.engine.begin() as conn:
             ids = [r.id for r in conn.execute(select(escalations.c.id).where(due))]
             marked = []

@@ -72,6 +72,8 @@ escalations = Table(
     Column("sla_breached_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False, default=0),
     Column("approval_run_id", String(36)),
+    Column("subject_key", String(1000), unique=True),  # the first about its subject has it
+    Column("joined_to", String(220), index=True),  # a later one, about the same subject
 )
 
 audit_log = Table(

@@ -75,21 +75,44 @@ def test_cli_approval_pays_once_and_tells_the_driver(platform, escalated):
     assert ("kim", "executed_pay_adjustment", 9000) in actions
 
 
-def test_a_second_escalation_about_a_paid_subject_closes_as_paid(platform, escalated):
-    """Two pay-review cases about one challenge: the first approval pays; the second, approved
-    later, pays nothing more, closes done and tells its driver what was paid."""
-    later = CONTACTS["c-21"] | {"id": "c-21b", "received_at": "2026-11-20T19:30:00Z"}
-    assert resolve_contact(later)["outcome"] == "escalated"
-    runner = CliRunner()
-    for escalation in (escalated, "esc-c-21b"):
-        done = runner.invoke(app, ["escalations", "approve", escalation, "--agent", "kim"])
-        assert done.exit_code == 0, done.output
+def test_escalations_about_one_subject_join_the_first_and_close_with_it(platform, escalated):
+    """Three pay-review cases about one challenge: the later two join the first, which alone
+    is decided; approving it pays once and closes all three, each driver's case answered once.
+    A case about it after that is answered as already paid."""
+    runner, store = CliRunner(), deps.case_store()
+    for later in ("c-21b", "c-21c"):
+        contact = CONTACTS["c-21"] | {"id": later, "received_at": "2026-11-20T19:30:00Z"}
+        assert resolve_contact(contact)["outcome"] == "escalated"
+        assert store.escalation(f"esc-{later}")["joined_to"] == escalated
+    refused = runner.invoke(app, ["escalations", "approve", "esc-c-21b", "--agent", "kim"])
+    assert refused.exit_code == 2 and f"joined {escalated}" in refused.output
+    done = runner.invoke(app, ["escalations", "approve", escalated, "--agent", "kim"])
+    assert done.exit_code == 0, done.output
+    after = CONTACTS["c-21"] | {"id": "c-21d", "received_at": "2026-11-20T20:00:00Z"}
+    assert resolve_contact(after)["outcome"] == "resolved"
+    cases = ("c-21", "c-21b", "c-21c")
+    assert [store.escalation(f"esc-{c}")["status"] for c in cases] == ["done"] * 3
+    assert [store.escalation(f"esc-{c}")["decided_by"] for c in cases] == ["kim"] * 3
     assert _agent_pay(platform) == [("incentive", 9000, "agent", "drv-1022/inc-13/incentive")]
-    store = deps.case_store()
-    assert [store.escalation(e)["status"] for e in (escalated, "esc-c-21b")] == ["done", "done"]
-    [final] = [n for n in platform.notifications.list(reference="case-c-21b")
+    for case in cases:
+        [final] = [n for n in platform.notifications.list(reference=f"case-{case}")
+                   if n.idempotency_key.endswith("/final")]
+        assert "$90.00" in final.body, case
+
+
+def test_a_case_about_a_rejected_subject_joins_it_and_is_closed_at_once(platform, escalated):
+    rejected = CliRunner().invoke(app, ["escalations", "reject", escalated, "--agent", "kim",
+                                        "--reason", "trips were in another zone"])
+    assert rejected.exit_code == 0, rejected.output
+    again = CONTACTS["c-21"] | {"id": "c-21e", "received_at": "2026-11-20T20:00:00Z"}
+    assert resolve_contact(again)["outcome"] == "escalated"
+    joined = deps.case_store().escalation("esc-c-21e")
+    assert (joined["joined_to"], joined["status"], joined["decided_by"]) == (
+        escalated, "done", "kim")
+    [final] = [n for n in platform.notifications.list(reference="case-c-21e")
                if n.idempotency_key.endswith("/final")]
-    assert "$90.00" in final.body
+    assert "could not make a change" in final.body
+    assert _agent_pay(platform) == []
 
 
 def test_changed_amount_needs_a_reason_and_pays_that_amount(platform, escalated):
