@@ -15,10 +15,11 @@ from onetouch.cli_report import register as register_report_command
 from onetouch.cli_resolver import register as register_resolver_commands
 from onetouch.cli_simulate import register as register_simulate_command
 from onetouch.cli_stack import register as register_stack_commands
-from onetouch.settings import PROJECT_ROOT
+from onetouch.settings import PROJECT_LOGGERS
 
-os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+# The user's PREFECT_HOME and profile stand (./run sets a project-local one when there is none).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", PROJECT_LOGGERS)
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 app = typer.Typer(help="onetouch: driver support resolved in one touch.", no_args_is_help=True)

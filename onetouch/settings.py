@@ -10,6 +10,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_LOGGERS = "onetouch,integrations"  # their records go to the run logs Prefect keeps
 FAILPOINTS = Literal["before_payment", "after_payment", "after_reply", "after_record",
                      "after_lane_payment"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from onetouch.prefect_server import api_url
-from onetouch.settings import PROJECT_ROOT
+from onetouch.settings import PROJECT_LOGGERS, PROJECT_ROOT
 from onetouch.stack_procs import alive, log_tail, start_time, stop_process
 from onetouch.stack_resolvers import (
     DEFAULT_RESOLVER_LIMIT,
@@ -236,8 +236,15 @@ def prefect_env(layout: Layout) -> dict[str, str]:
     return env | {
         "PREFECT_HOME": str(layout.home().resolve()), "PREFECT_API_URL": layout.urls()["api"],
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
+        "PYTHONUNBUFFERED": "1", "PATH": _with_this_python(env.get("PATH", "")),
+        "PREFECT_LOGGING_EXTRA_LOGGERS": PROJECT_LOGGERS,
     } | layout.tuning
+
+
+def _with_this_python(path: str) -> str:
+    """PATH with this interpreter's folder first: the pool's job command is `python …`."""
+    return os.pathsep.join([str(Path(sys.executable).parent), *filter(None, path.split(
+        os.pathsep))])
 
 
 def _app_env(layout: Layout, extra: dict[str, str]) -> dict[str, str]:

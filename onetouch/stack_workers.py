@@ -44,27 +44,9 @@ class WorkerError(RuntimeError):
     """A worker exited or never came online; the message shows its log."""
 
 
-def pool_template() -> dict[str, Any]:
-    """The process pool's job template, with each flow run started as one process.
-
-    Left blank, Prefect 3.8's process worker starts a workspace supervisor (`python -m
-    prefect.runner._workspace_supervisor`: imports Prefect, reads the run and deployment, runs
-    the pull steps) which then execs a fresh `python -m prefect.engine` that imports Prefect
-    again: two interpreters per run, ~2 s of CPU more. This stack's code is local and installs
-    nothing per run, so the engine is started directly (it runs the pull steps itself).
-    """
-    from prefect.utilities.processutils import command_to_string
-    from prefect.workers.process import ProcessWorker
-
-    template = ProcessWorker.get_default_base_job_template()
-    template["variables"]["properties"]["command"]["default"] = command_to_string(
-        [sys.executable, "-m", "prefect.engine"])
-    return template
-
-
 def ensure_pool(limit: int | None) -> None:
-    """The stack's process work pool (see `pool_template`), running at most `limit` flow runs
-    at once (None: no limit).
+    """The stack's process work pool, running at most `limit` flow runs at once (None: no
+    limit); its job variables (the command, the environment) are prefect.yaml's.
 
     With a limit, a worker's poll returns only as many scheduled runs as there are free slots:
     without one, each poll during a burst returns up to 200 runs (~330 kB, 0.3-1 s of the
@@ -73,8 +55,9 @@ def ensure_pool(limit: int | None) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
     from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
 
-    template = pool_template()
+    template = ProcessWorker.get_default_base_job_template()
     with get_client(sync_client=True) as client:
         try:
             pool = client.read_work_pool(POOL)

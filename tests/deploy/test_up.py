@@ -136,6 +136,15 @@ def _resolved_by_a_resolver(api: str, run: dict) -> None:
     flow_runs = httpx.post(f"{api}/flow_runs/filter", timeout=5,
                            json={"flows": {"name": {"any_": ["resolve-contact"]}}}).json()
     assert flow_runs == []
+    said = f"contact {CONTACT['id']}: {EXPECTED['intent']} resolved"
+    wait_for(lambda: said in _run_logs(api, run["id"]), 15,
+             f"the project's log line {said!r} among the run's logs in Prefect")
+
+
+def _run_logs(api: str, task_run_id: str) -> str:
+    logs = httpx.post(f"{api}/logs/filter", timeout=5,
+                      json={"logs": {"task_run_id": {"any_": [task_run_id]}}}).json()
+    return "\n".join(f"{log['name']}: {log['message']}" for log in logs)
 
 
 def _replies(running: Running) -> list[dict]:
