@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
@@ -51,10 +52,15 @@ class AgentDecisionInput(RunInput):
     reason: str | None = None
 
 
-def approval_form(escalation: dict[str, Any]) -> type[AgentDecisionInput]:
+def approval_form(escalation: dict[str, Any], summary: str | None = None
+                  ) -> type[AgentDecisionInput]:
     """The form (the agent's name required), under the case as the agent needs to see it."""
-    description = render("agents/approval_form.md.j2", form_context(escalation))
-    return AgentDecisionInput.with_initial_data(description=description)
+    return AgentDecisionInput.with_initial_data(description=summary or case_summary(escalation))
+
+
+def case_summary(escalation: dict[str, Any]) -> str:
+    """The case as the agent needs to see it (markdown)."""
+    return render("agents/approval_form.md.j2", form_context(escalation))
 
 
 def form_context(escalation: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +108,11 @@ def open_approval_wait(deployment: str, escalation: dict[str, Any]) -> str:
         run = run or client.create_flow_run_from_deployment(
             found.id, parameters={"escalation_id": escalation["id"]}, name=name,
             state=Running(message="waiting for an agent's decision"))
-        approval_form(escalation).save(keyset, flow_run_id=run.id)
+        summary = case_summary(escalation)
+        approval_form(escalation, summary).save(keyset, flow_run_id=run.id)
+        client.create_artifact(ArtifactCreate(  # the run's page shows the case before Resume
+            flow_run_id=run.id, type="markdown", data=summary,
+            description=f"The case of {escalation['id']}, for the agent who decides it"))
         state = propose_state_sync(client, suspended, flow_run_id=run.id)
     if not state.is_paused():
         raise RuntimeError(f"approve-{escalation['id']} could not be suspended: {state}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,6 +79,16 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str,
         time.sleep(every)
     tail = f"\n--- worker output ---\n{stack.worker_tail()}" if stack else ""
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{tail}")
+
+
+def agent_cli(api: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`onetouch escalations …` as on an agent's machine: only the stack's server address
+    (no platform key, no case store, a Prefect home of its own)."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "PREFECT_API_URL": api,
+           "PREFECT_HOME": str(home / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-m", "onetouch.cli", "escalations", *args],
+                          env=env, capture_output=True, text=True, timeout=180, check=False)
 
 
 def _recreate(names: tuple[str, ...], create: bool) -> None:

@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+from prefect.client.schemas.objects import FlowRun
 
-from onetouch.stack import Layout, down, up
+from flows.names import APPROVAL_FLOW
+from onetouch.casestore import CaseStore
+from onetouch.stack import Layout, api_url, down, up
 from onetouch.stack_burst import (
     UNFINISHED,
     OutcomeWatcher,
@@ -32,6 +37,7 @@ from onetouch.stack_burst import (
 from onetouch.stack_workers import POLLING, RECORDING
 from tests.deploy.conftest import (
     SANDBOX_KEY,
+    agent_cli,
     free_ports,
     postgres_databases,
     received_runs,
@@ -76,6 +82,36 @@ def burst_stack(tmp_path_factory) -> Iterator[BurstStack]:
         finally:
             down(layout.state_dir, echo=lambda _: None)
         print(f"\nstack timings: {status.timings}")
+
+
+def _assert_every_escalation_reaches_an_agent_and_closes(stack: BurstStack) -> None:
+    """Each first escalation about a subject has its suspended approval run; the rest joined
+    one. Approving a first with several joined (from an agent's shell: only the server's
+    address) closes them all, paying once and answering each case once."""
+    store = CaseStore(stack.case_store_url)
+    pending = store.escalations(status="pending")
+    firsts = {e["id"] for e in pending if not e["joined_to"]}
+    joined = Counter(e["joined_to"] for e in pending if e["joined_to"])
+    assert joined and set(joined) <= firsts, f"no escalation joined another: {pending[:3]}"
+    suspended = {run.name.removeprefix("approve-") for run in _approval_runs(stack.urls["api"])
+                 if run.state and run.state.is_paused()}
+    assert firsts <= suspended, f"pending without a waiting run: {sorted(firsts - suspended)}"
+    first, count = joined.most_common(1)[0]
+    decided = agent_cli(stack.urls["api"], stack.logs.parent / "agent", "approve", first,
+                        "--agent", "kim")
+    assert decided.returncode == 0, decided.stdout + decided.stderr
+    closing = [first, *(e["id"] for e in pending if e["joined_to"] == first)]
+    assert [store.escalation(e)["status"] for e in closing] == ["done"] * (count + 1)
+    finals = Counter(n["reference"] for n in sandbox_state(stack.urls["sandbox"])[
+        "notifications"] if n["idempotency_key"].endswith("/final"))
+    assert [finals[store.escalation(e)["case_id"]] for e in closing] == [1] * (count + 1)
+    assert paid_twice(sandbox_state(stack.urls["sandbox"])) == []
+
+
+def _approval_runs(api: str) -> list[FlowRun]:
+    with api_url(api), get_client(sync_client=True) as client:
+        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(
+            any_=[APPROVAL_FLOW])), limit=200)
 
 
 def _tail(stack: BurstStack) -> str:
@@ -123,6 +159,8 @@ def test_a_burst_is_resolved_once_per_contact_by_both_resolvers_paying_nothing_t
     by_resolver = {name: len(got) for name, got in received.items()}
     assert all(by_resolver.values()), f"a resolver resolved nothing: {by_resolver}"
     assert sum(by_resolver.values()) == len(set().union(*received.values())) == len(ids)
+
+    _assert_every_escalation_reaches_an_agent_and_closes(stack)
 
     figures = summary(sent, done)
     print(f"\nburst of {COUNT} on {RESOLVERS} resolvers: posted in "

@@ -3,9 +3,7 @@ a worker, pays once."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -18,6 +16,7 @@ from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
+    FlowRunFilterId,
     FlowRunFilterName,
     FlowRunFilterState,
     FlowRunFilterStateType,
@@ -35,7 +34,7 @@ from onetouch.settings import get_settings
 from policy.approval import AgentDecision
 from tests.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.browser.ui import approve_in_ui
-from tests.deploy.conftest import CONTACTS, SANDBOX_KEY, Stack, wait_for
+from tests.deploy.conftest import CONTACTS, SANDBOX_KEY, Stack, agent_cli, wait_for
 
 pytestmark = pytest.mark.stack
 APPROVAL = "await-agent-decision/await-agent-decision"
@@ -112,6 +111,9 @@ def test_an_escalation_waits_suspended_without_a_process_then_resumes_and_pays_o
     with get_client(sync_client=True) as client:
         keyset = keyset_from_paused_state(run.state)
         assert "amount_cents" in client.read_flow_run_input(run.id, keyset["schema"])
+        [summary] = client.read_artifacts(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[run.id])))
+    assert "pay-review escalation esc-c-21" in summary.data and "$90.00" in summary.data
     with pytest.raises(RuntimeError, match="Cannot resume"):
         resume_flow_run(run.id, run_input={"verdict": "maybe", "agent": "kim"})
     assert _run(run.id).state.is_paused()
@@ -137,14 +139,7 @@ def test_an_escalation_waits_suspended_without_a_process_then_resumes_and_pays_o
 
 
 def _agent_cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    """`onetouch escalations …` as on an agent's machine: only the stack's server address
-    (no platform key, no case store, a Prefect home of its own)."""
-    home = Path(stack.worker_log).parent.parent / "agent-home"
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "PREFECT_API_URL": stack.api,
-           "PREFECT_HOME": str(home / ".prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
-    return subprocess.run([sys.executable, "-m", "onetouch.cli", "escalations", *args],
-                          env=env, capture_output=True, text=True, timeout=180, check=False)
+    return agent_cli(stack.api, Path(stack.worker_log).parent.parent / "agent-home", *args)
 
 
 def _assert_a_second_decision_is_refused_and_audited(stack: Stack, contact_id: str,

@@ -66,7 +66,7 @@ def test_a_trip_says_the_scope_total_cap_and_window():
         "scope": "detector", "detector": "tip", "total_cents": 900, "cap_cents": 1_000,
         "held_cents": 250, "window": {"start": "2026-11-20T17:30:00Z",
                                       "end": "2026-11-20T18:30:00Z"}}
-    assert "tip" in verdict.detail and "1000" in verdict.detail
+    assert "tip" in verdict.detail and "the $10.00 cap" in verdict.detail
 
 
 def test_a_paused_gate_names_the_switch():
