@@ -168,7 +168,7 @@ def runs_by_contact(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]
 
 def paid_twice(state: dict[str, Any]) -> list[str]:
     """What the sandbox recorded more than once: an idempotency key, a subject's adjustment of
-    one kind, a reissue of one offer, a reply to one case."""
+    one kind, a reissue of one offer, a first reply or a final reply to one case."""
     earnings = [e for e in state["earnings"] if e.get("idempotency_key")]
     counts = {
         "idempotency key": Counter(e["idempotency_key"] for e in earnings),
@@ -176,7 +176,8 @@ def paid_twice(state: dict[str, Any]) -> list[str]:
                                e.get("incentive_id")) for e in earnings),
         "reissue of": Counter(o["reissued_from"] for o in state["offers"]
                               if o.get("reissued_from")),
-        "reply to": Counter(n["reference"] for n in state["notifications"]
+        "reply to": Counter((n["reference"], str(n["idempotency_key"]).endswith("/final"))
+                            for n in state["notifications"]
                             if str(n.get("reference", "")).startswith("case-")),
     }
     return [f"{what} {key} x{n}" for what, counter in counts.items()

@@ -16,7 +16,7 @@ from prefect.flows import Flow, load_flow_from_entrypoint
 from prefect.server.events.actions import JinjaTemplateAction, RunDeployment
 from prefect.utilities.schema_tools.hydration import HydrationContext, hydrate
 
-from onetouch.settings import Settings
+from onetouch.settings import PROJECT_LOGGERS, Settings
 from policy.breaker import Trip
 from policy.pay_review import threshold_alert
 
@@ -137,7 +137,9 @@ def test_every_way_a_run_starts_gives_parameters_the_flow_accepts(name):
 def test_the_job_env_feeds_settings_from_variables_and_secret_blocks():
     envs = [d["work_pool"]["job_variables"]["env"] for d in DEPLOYMENTS.values()]
     assert all(env == envs[0] for env in envs)
-    for key, value in envs[0].items():
+    prefect_settings = {k: v for k, v in envs[0].items() if k.startswith("PREFECT_")}
+    assert prefect_settings == {"PREFECT_LOGGING_EXTRA_LOGGERS": PROJECT_LOGGERS}
+    for key, value in envs[0].items() - prefect_settings.items():
         field = key.removeprefix("ONETOUCH_").lower()
         assert key.startswith("ONETOUCH_") and field in Settings.model_fields, key
         if field == "approval_deployment":
