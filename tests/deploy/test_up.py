@@ -118,7 +118,7 @@ def _outcome(running: Running) -> dict | None:
 def _task_run(api: str, name: str) -> dict | None:
     runs = httpx.post(f"{api}/task_runs/filter", timeout=5,
                       json={"task_runs": {"name": {"any_": [name]}}}).json()
-    return runs[0] if runs and runs[0]["state"]["type"] == "COMPLETED" else None
+    return runs[0] if runs and (runs[0]["state"] or {}).get("type") == "COMPLETED" else None
 
 
 def _steps(api: str) -> list[str]:
