@@ -19,8 +19,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from prefect.client.orchestration import get_client
 
-from onetouch.casestore.tables import audit_log, cases, contacts
+from onetouch.casestore.tables import audit_log, cases, contacts, escalations
 from onetouch.intake.signing import signed_headers
 from onetouch.stack import Layout, api_url, down, free_ports, up
 from onetouch.stack_burst import UNFINISHED, count_contact_runs, count_runs, paid_twice
@@ -228,6 +229,38 @@ def settle(stack: ChaosStack, ids: set[str], timeout: float, every_s: float = SW
     missing = ids - outcomes(stack).keys()
     raise AssertionError(f"after {timeout:.0f} s, {len(missing)} contacts have no outcome "
                          f"({sorted(missing)}) or runs are left\n{stack.tail('resolver-1')}")
+
+
+def forms_open(stack: ChaosStack, ids: set[str], timeout: float = 90) -> int:
+    """Wait until the first escalation about each subject of these contacts has its approval
+    run Suspended on its form (the sweep opens one a restart kept from opening); how many."""
+    deadline, last = time.monotonic() + timeout, 0.0
+    while True:
+        firsts = {e["id"]: e["approval_run_id"] for e in sa_rows(stack, sa.select(
+            escalations.c.id, escalations.c.approval_run_id, escalations.c.case_id).where(
+            escalations.c.status == "pending", escalations.c.joined_to.is_(None)))
+            if e["case_id"].removeprefix("case-") in ids}
+        run_ids = [r for r in firsts.values() if r]
+        if firsts and len(run_ids) == len(firsts) and all(_suspended(stack, run_ids)):
+            return len(firsts)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"escalations without a waiting run after {timeout:.0f} s: "
+                                 f"{firsts}")
+        if time.monotonic() - last > SWEEP_EVERY_S:
+            start_deployment(stack.urls["api"], f"{SWEEP}/{SWEEP}")
+            last = time.monotonic()
+        time.sleep(1)
+
+
+def sa_rows(stack: ChaosStack, query: Any) -> list[dict[str, Any]]:
+    """Rows of a case-store query as dicts."""
+    return [dict(row._mapping) for row in stack.rows(query)]
+
+
+def _suspended(stack: ChaosStack, run_ids: list[str]) -> list[bool]:
+    with api_url(stack.urls["api"]), get_client(sync_client=True) as client:
+        states = [client.read_flow_run(run_id).state for run_id in run_ids]
+    return [state is not None and state.is_paused() for state in states]
 
 
 def tagged(tag: str, original_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from tests.chaos.conftest import (
     Sender,
     check_contacts,
     disarm,
+    forms_open,
     settle,
     sweep_restarts,
     tagged,
@@ -92,9 +93,11 @@ def test_restarting_each_process_mid_batch_loses_and_duplicates_nothing(stack):
            or set(s) - {"COMPLETED", "CRASHED", "FAILED"}}
     assert odd == {}, "every contact has a completed run, none is left running"
     figures = check_contacts(stack, set(ids))
+    forms = forms_open(stack, set(ids))
     print(f"\nrestarts [{stack.backend}]: contacts={len(ids)} restarts="
           f"{[(r['process'], r['in_flight'], r['running'], r['down_s']) for r in restarts]} "
           f"sender retries={sum(r['sender_retries'] for r in restarts)} "
           f"runs={sum(len(s) for s in finished.values())} sweeps={sweeps} "
           f"handed on again={sweep_restarts(stack, set(ids))} "
-          f"duplicates={figures['duplicates']} lost={figures['lost']} in {elapsed} s")
+          f"duplicates={figures['duplicates']} lost={figures['lost']} forms open={forms} "
+          f"in {elapsed} s")
