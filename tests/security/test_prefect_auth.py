@@ -1,6 +1,6 @@
-"""The Prefect server's API behind basic auth, as docs/operations.md's production set-up runs it: a real
-`prefect server start` with PREFECT_SERVER_API_AUTH_STRING refuses requests without the string,
-answers those with it, and a client with PREFECT_API_AUTH_STRING creates flow runs and sends
+"""The Prefect server's API behind basic auth, as docs/operations.md's production set-up runs it:
+a real `prefect server start` with PREFECT_SERVER_API_AUTH_STRING refuses requests without the
+string, answers those with it, and a client with PREFECT_API_AUTH_STRING creates flow runs and sends
 events (the intake's path). Plus onetouch.prefect_auth's environment rules."""
 
 from __future__ import annotations
