@@ -36,7 +36,8 @@ class SandboxAdmin(BaseClient):
 
     def faults(self) -> dict[str, Any]:
         """The faults in force and the count injected so far."""
-        return self._http.get("/admin/faults")
+        faults: dict[str, Any] = self._http.get("/admin/faults")
+        return faults
 
     def clear_faults(self) -> None:
         """Remove every injected fault."""

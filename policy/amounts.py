@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from onetouch.models import Deposit, Incentive, Offer, Order
+from onetouch.models import Deposit, EarningKind, Incentive, Offer, Order
 from policy.case import RemediationAction, ReplyItem, idempotency_key, minutes_between
 from policy.config import PolicyConfig
 from policy.paid import Paid
@@ -27,14 +27,15 @@ class Assessment(BaseModel):
     action: RemediationAction | None = None
 
 
-def _pay(offer_or_driver: str, subject_id: str, kind: str, amount: int) -> RemediationAction:
+def _pay(offer_or_driver: str, subject_id: str, kind: EarningKind, amount: int
+         ) -> RemediationAction:
     return RemediationAction(
         type="pay_adjustment", driver_id=offer_or_driver, subject_id=subject_id, kind=kind,
         amount_cents=amount, idempotency_key=idempotency_key(offer_or_driver, subject_id, kind),
     )
 
 
-def _settled(subject_id: str, kind: str, paid: Paid, *, amount: int | None = None,
+def _settled(subject_id: str, kind: EarningKind, paid: Paid, *, amount: int | None = None,
              label: str | None = None) -> Assessment:
     """Nothing owed: what an earlier remediation paid, else that it was paid in full."""
     if paid.last_remediated_at is not None:
@@ -68,8 +69,8 @@ class Due(NamedTuple):
     minutes: int | None = None  # the wait (wait time)
 
 
-def delivery_pay_due(offer: Offer, kind: str, paid: Paid, now: datetime, policy: PolicyConfig
-                     ) -> Due:
+def delivery_pay_due(offer: Offer, kind: EarningKind, paid: Paid, now: datetime,
+                     policy: PolicyConfig) -> Due:
     """Base or tip owed on a delivered offer, after the pay grace (the rule, without words)."""
     posts_by = pay_posts_by(offer, policy)
     if posts_by is None:
@@ -86,7 +87,7 @@ def delivery_pay_due(offer: Offer, kind: str, paid: Paid, now: datetime, policy:
 
 
 def assess_delivery_pay(
-    offer: Offer, kind: str, paid: Paid, now: datetime, policy: PolicyConfig
+    offer: Offer, kind: EarningKind, paid: Paid, now: datetime, policy: PolicyConfig
 ) -> Assessment:
     """Base or tip owed on a delivered offer, after the pay grace."""
     due = delivery_pay_due(offer, kind, paid, now, policy)
@@ -167,7 +168,8 @@ def assess_cancellation(
                                          label=offer.cancelled_by))
     if offer.arrived_at_store is not None:
         return _cancellation_pay(offer, offer.base_pay_cents, paid)
-    if _reissue_eligible(offer, order, now, policy) or (reissued and _is_app_error(offer)):
+    eligible = _reissue_eligible(offer, offer.cancelled_at, order, now, policy)
+    if eligible or (reissued and _is_app_error(offer)):
         return _reissue(offer, reissued)
     if offer.cancelled_by in ("store", "system"):
         return _cancellation_pay(offer, offer.base_pay_cents // 2, paid)
@@ -179,11 +181,11 @@ def _is_app_error(offer: Offer) -> bool:
     return offer.cancelled_by == "system" and offer.cancel_reason == "app_error"
 
 
-def _reissue_eligible(offer: Offer, order: Order | None, now: datetime,
-                      policy: PolicyConfig) -> bool:
+def _reissue_eligible(offer: Offer, cancelled_at: datetime, order: Order | None,
+                      now: datetime, policy: PolicyConfig) -> bool:
     if not _is_app_error(offer) or order is None or order.status != "open":
         return False
-    return now - offer.cancelled_at < timedelta(minutes=policy.reissue_window_minutes)
+    return now - cancelled_at < timedelta(minutes=policy.reissue_window_minutes)
 
 
 def _reissue(offer: Offer, reissued: bool) -> Assessment:
@@ -253,25 +255,30 @@ def _time_left(ends_at: datetime, now: datetime) -> dict[str, int]:
 
 def assess_deposit(deposit: Deposit, policy: PolicyConfig) -> Assessment:
     """Retry a deposit that failed for a passing reason; otherwise explain it."""
-    base = {"subject_id": deposit.id, "amount_cents": deposit.amount_cents,
-            "label": deposit.method}
     if deposit.status == "paid":
-        return Assessment(item=ReplyItem(type="deposit_paid", at=deposit.created_at, **base))
+        return Assessment(item=_deposit_item(deposit, "deposit_paid", at=deposit.created_at))
     if deposit.status == "pending":
-        return Assessment(item=ReplyItem(type="deposit_pending", **base, details={
+        return Assessment(item=_deposit_item(deposit, "deposit_pending", details={
             "hours": policy.instant_deposit_hours,
             "business_days": policy.weekly_deposit_business_days}))
     if deposit.failure_reason in BANK_DETAIL_FAILURES:
-        return Assessment(item=ReplyItem(type="deposit_update_bank", **base))
+        return Assessment(item=_deposit_item(deposit, "deposit_update_bank"))
     if deposit.retried_at is not None:
-        return Assessment(item=ReplyItem(type="deposit_already_retried", at=deposit.retried_at,
-                                         **base))
+        return Assessment(item=_deposit_item(deposit, "deposit_already_retried",
+                                             at=deposit.retried_at))
     return Assessment(
-        item=ReplyItem(type="deposit_retried", **base,
-                       details={"hours": policy.instant_deposit_hours,
-                                "business_days": policy.weekly_deposit_business_days}),
+        item=_deposit_item(deposit, "deposit_retried",
+                           details={"hours": policy.instant_deposit_hours,
+                                    "business_days": policy.weekly_deposit_business_days}),
         action=RemediationAction(
             type="deposit_retry", driver_id=deposit.driver_id, subject_id=deposit.id,
             idempotency_key=idempotency_key(deposit.driver_id, deposit.id, "deposit_retry"),
         ),
     )
+
+
+def _deposit_item(deposit: Deposit, item_type: str, *, at: datetime | None = None,
+                  details: dict[str, int] | None = None) -> ReplyItem:
+    """A deposit's reply item: its id, amount and method, and the type's own facts."""
+    return ReplyItem(type=item_type, subject_id=deposit.id, amount_cents=deposit.amount_cents,
+                     label=deposit.method, at=at, details={} if details is None else details)

@@ -186,7 +186,8 @@ def admit(hour: Hour, findings: Iterable[Finding]) -> Admission:
     if hour.switch.paused:
         return Admission(deferred=tuple(ordered), reason="payments_paused")
     totals, blocked = hour.totals, set[str]()
-    admitted, deferred, trips = [], [], {}
+    admitted, deferred = [], []
+    trips: dict[str, Trip] = {}
     for finding in ordered:
         cents = paid_cents([finding.action])
         if cents and {"overall", f"detector:{finding.detector}"} & blocked:

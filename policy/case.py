@@ -26,6 +26,7 @@ from policy.segments import Segment
 Outcome = Literal["resolved", "escalated", "linked", "rejected"]
 Queue = Literal["trust-safety", "account-review", "pay-review", "general"]
 ActionType = Literal["pay_adjustment", "offer_reissue", "deposit_retry"]
+Template = Literal["resolution", "acknowledgement", "final", "proactive"]
 
 
 class Frozen(BaseModel):
@@ -85,7 +86,7 @@ class ReplyItem(Frozen):
 class ReplyPlan(Frozen):
     """Which template to render, on which channel and in which language, with what facts."""
 
-    template: Literal["resolution", "acknowledgement", "final", "proactive"]
+    template: Template
     channel: Literal["chat", "email", "in_app", "push", "sms"]
     locale: Locale
     first_name: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from onetouch.models import Channel, ContactChannel
 from policy.amounts import Assessment
 from policy.case import (
     CaseFacts,
@@ -12,6 +13,7 @@ from policy.case import (
     RemediationAction,
     ReplyItem,
     ReplyPlan,
+    Template,
     Understanding,
     case_id_for,
 )
@@ -32,7 +34,6 @@ ESCALATING_INTENTS: dict[str, Queue] = {
     "deactivation": "account-review",
     "other": "general",
 }
-REPLY_CHANNEL = {"phone": "sms"}
 
 
 def decide(facts: CaseFacts, understanding: Understanding, policy: PolicyConfig) -> Decision:
@@ -122,12 +123,16 @@ def _escalate(
     )
 
 
-def reply_plan(facts: CaseFacts, understanding: Understanding, template: str,
+def _reply_channel(channel: ContactChannel) -> Channel:
+    """A phone contact is answered by SMS, any other on its own channel."""
+    return "sms" if channel == "phone" else channel
+
+
+def reply_plan(facts: CaseFacts, understanding: Understanding, template: Template,
                items: list[ReplyItem], policy: PolicyConfig | None = None) -> ReplyPlan:
     """The reply's template, channel, language and facts (and the driver's segment)."""
-    channel = facts.contact.channel
     return ReplyPlan(
-        template=template, channel=REPLY_CHANNEL.get(channel, channel),
+        template=template, channel=_reply_channel(facts.contact.channel),
         locale=understanding.language or facts.driver.locale,
         first_name=facts.driver.first_name, items=tuple(items),
         **(segment_fields(facts, policy, template, items) if policy else {}),
@@ -141,6 +146,7 @@ def escalate_unfinished(
     """A case the platform would not remediate: what was done stays, the rest goes to an agent."""
     finished = {a.idempotency_key for a in done}
     remaining = tuple(a for a in decision.actions if a.idempotency_key not in finished)
+    assert decision.reply is not None
     reply = decision.reply.model_copy(update={
         "template": "acknowledgement", "items": (), "queue": "general",
         "answer_within_hours": policy.standard_ack_hours})

@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from onetouch.models import Deposit, Earning, Incentive, Offer, Order
+from onetouch.models import Deposit, Earning, EarningKind, Incentive, Offer, Order
 from policy.amounts import (
     Assessment,
     assess_cancellation,
@@ -22,7 +22,7 @@ from policy.case import Frozen, RemediationAction, ReplyItem
 from policy.config import PolicyConfig
 from policy.paid import NOTHING_PAID, Paid
 
-DELIVERY_KINDS = ("base", "tip", "wait_time")
+DELIVERY_KINDS: tuple[EarningKind, ...] = ("base", "tip", "wait_time")
 PaidKey = tuple[str, str, str]
 
 
@@ -117,10 +117,14 @@ class Reconciler:
             self._count_progress(offer)
         if not (self._everything or self.scope.covers(offer)):
             return
-        if offer.status == "delivered" and self.since <= offer.delivered_at <= self.now:
-            self._assess_delivery(offer)
-        elif offer.status == "cancelled" and self.since <= offer.cancelled_at <= self.now:
-            self._cancelled.append(offer)
+        if offer.status == "delivered":
+            assert offer.delivered_at is not None
+            if self.since <= offer.delivered_at <= self.now:
+                self._assess_delivery(offer)
+        elif offer.status == "cancelled":
+            assert offer.cancelled_at is not None
+            if self.since <= offer.cancelled_at <= self.now:
+                self._cancelled.append(offer)
 
     def _count_progress(self, offer: Offer) -> None:
         for incentive, enrolled in self._by_zone.get(offer.zone, ()):
@@ -156,7 +160,7 @@ class Reconciler:
         window = timedelta(minutes=self.policy.reissue_window_minutes)
         return sorted({o.order_id for o in self._cancelled
                        if o.cancelled_by == "system" and o.cancel_reason == "app_error"
-                       and self.now - o.cancelled_at < window})
+                       and o.cancelled_at is not None and self.now - o.cancelled_at < window})
 
     def finish(self, orders: Mapping[str, Order], deposits: Iterable[Deposit]) -> list[Finding]:
         """Assess cancellations, ended incentives and failed deposits; every finding, by key."""

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from policy.case import Frozen
 from policy.config import PolicyConfig
@@ -37,7 +37,7 @@ class Incident(Frozen):
     def subjects(self) -> list[str]:
         return sorted({f.action.subject_id for f in self.findings})
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The shape of the replay's detection line."""
         return {"id": self.id, "detector": self.detector, "cause": self.cause,
                 "subjects": self.subjects, "drivers": self.drivers,
@@ -91,7 +91,8 @@ def plan_detection(
         elif len(group) < policy.incident_min_findings:
             fix_now.extend(group)
         else:
-            status = "awaiting_approval" if over_limits(group, policy) else "remediated"
+            status: IncidentStatus = (
+                "awaiting_approval" if over_limits(group, policy) else "remediated")
             incidents.append(Incident(id=incident_id(detector, cause, at), detector=detector,
                                       cause=cause, status=status, findings=tuple(group)))
             (held if status == "awaiting_approval" else fix_now).extend(group)

@@ -15,7 +15,7 @@ class Paid(NamedTuple):
     """Earnings on one subject and kind, summed; remediations counted apart."""
 
     total_cents: int = 0
-    count: int = 0
+    count: int = 0  # type: ignore[assignment]  # the field shadows tuple.count
     remediated_cents: int = 0
     last_remediated_at: datetime | None = None
 

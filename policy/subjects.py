@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from onetouch.models import Offer
+from onetouch.models import EarningKind, Offer
 from policy.amounts import (
     Assessment,
     assess_cancellation,
@@ -57,7 +57,7 @@ def assess_offer(intent: str, offer: Offer, facts: CaseFacts, policy: PolicyConf
     if intent == "wait_time_pay":
         return assess_wait_time(offer, facts.paid_for(offer.id, "wait_time"), facts.now,
                                 policy)
-    kind = "tip" if intent == "missing_tip" else "base"
+    kind: EarningKind = "tip" if intent == "missing_tip" else "base"
     return assess_delivery_pay(offer, kind, facts.paid_for(offer.id, kind), facts.now, policy)
 
 
@@ -135,9 +135,10 @@ def pay_breakdown(facts: CaseFacts, understanding: Understanding,
     """How pay was made up, for the named offer or the latest delivery."""
     named = explicit_offers(facts, understanding)
     delivered = [o for o in recent_offers(facts, policy) if o.status == "delivered"]
-    offer = (named or delivered or [None])[0]
-    if offer is None:
+    candidates = named or delivered
+    if not candidates:
         return [Assessment(item=ReplyItem(type="pay_explained"))]
+    offer = candidates[0]
     paid: dict[str, int] = {"quoted_base": offer.base_pay_cents,
                             "quoted_tip": offer.customer_tip_cents}
     for earning in facts.earnings:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement, select
 
-from onetouch.models import (
-    Deposit,
-    EarningKind,
-    EarningSource,
-    Offer,
-    Order,
-    UtcDatetime,
-    format_utc,
-)
+from onetouch.models import EarningKind, EarningSource, UtcDatetime, format_utc
 
 from .db import ENTITY_TABLES, Database, enrollments
 from .deps import Cursor, DbDep, Limit, json_text
@@ -26,9 +19,9 @@ from .store import get_clock, get_entity_json
 
 router = APIRouter()
 T = ENTITY_TABLES
-OrderStatus = Order.model_fields["status"].annotation
-OfferStatus = Offer.model_fields["status"].annotation
-DepositStatus = Deposit.model_fields["status"].annotation
+OrderStatus = Literal["open", "assigned", "delivered", "cancelled"]
+OfferStatus = Literal["accepted", "arrived", "picked_up", "delivered", "cancelled"]
+DepositStatus = Literal["pending", "paid", "failed"]
 EXPORT_TIME = {
     "offers": "export_at",
     "earnings": "created_at",
