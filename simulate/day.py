@@ -92,7 +92,7 @@ def _earlier_remedies(traffic: Traffic, city: City, rng: random.Random
             o = traffic.history(d, rng.uniform(2, 25))
             short = min(o.base - 100, rng.randrange(100, 501, 25))
             o.paid_base -= short
-            at = o.deliv + rng.randint(6, 30) * HOUR + rng.randint(0, 59) * MINUTE
+            at = o.delivered_at + rng.randint(6, 30) * HOUR + rng.randint(0, 59) * MINUTE
             remedies.append(Remedy(o, short, at, f"case-h{len(remedies) + 1:05d}"))
     return remedies, sorted(d.id for d in frequent)
 

@@ -48,8 +48,8 @@ class Planter:
         self.defects.append(Defect(kind, origin, driver, o, at))
 
     def _delivered(self, lo: int, hi: int) -> list[Offer]:
-        return [o for o in self.offers if o.status == "delivered" and lo <= o.deliv < hi
-                and o.pay_at <= NOW_TS]
+        return [o for o in self.offers if o.status == "delivered" and o.deliv is not None
+                and lo <= o.deliv < hi and o.pay_at <= NOW_TS]
 
     def offer_defects(self, zones: list[str]) -> None:
         """Every offer defect: the incidents first, then the scattered ones."""
@@ -68,7 +68,7 @@ class Planter:
         for o in self._delivered(start, start + HOUR):
             if o.zone == zone and (id(o), "base") not in self.hit:
                 o.paid_base = 0
-                self._add("base", origin, o, o.driver, o.deliv + GRACE)
+                self._add("base", origin, o, o.driver, o.delivered_at + GRACE)
 
     def tips_stopped(self) -> None:
         """A busy store's tips stop reaching drivers some hours before now."""
@@ -83,7 +83,7 @@ class Planter:
         for o in self._delivered(since, NOW_TS):
             if o.store == store and o.tip and (id(o), "tip") not in self.hit:
                 o.paid_tip = 0
-                self._add("tip", f"tips_stopped:{store}", o, o.driver, o.deliv + GRACE)
+                self._add("tip", f"tips_stopped:{store}", o, o.driver, o.delivered_at + GRACE)
 
     def app_release(self, zones: list[str]) -> None:
         """An app release drops offers in progress for half an hour, shortly before now."""
@@ -105,12 +105,13 @@ class Planter:
         latest: dict[str, Offer] = {}
         for o in self._delivered(SPAN_START, NOW_TS):
             if o.driver in self.frequent and o.paid_base == o.base and (id(o), "base") not in \
-                    self.hit and (o.deliv > NOW_TS - GRACE or o.deliv < DETECTION_SINCE):
+                    self.hit and (o.delivered_at > NOW_TS - GRACE
+                                  or o.delivered_at < DETECTION_SINCE):
                 latest[o.driver] = o
         for driver in sorted(latest):
             o = latest[driver]
             o.paid_base = 0
-            self._add("base", "scattered", o, driver, o.deliv + GRACE)
+            self._add("base", "scattered", o, driver, o.delivered_at + GRACE)
 
     def scattered(self, kind: str, count: int) -> None:
         """Misses of one kind spread over the day, a share of them in the last hour."""
@@ -124,7 +125,7 @@ class Planter:
     def _pool(self, kind: str, lo: int, hi: int) -> list[Offer]:
         if kind == "cancellation":
             return [o for o in self.offers if o.status == "cancelled" and o.paid_cancel > 0
-                    and lo <= o.canc < hi and (id(o), kind) not in self.hit]
+                    and o.canc is not None and lo <= o.canc < hi and (id(o), kind) not in self.hit]
         paid = {"base": "paid_base", "tip": "paid_tip", "wait_time": "paid_wait"}[kind]
         return [o for o in self._delivered(lo, hi)
                 if getattr(o, paid) > 0 and (id(o), kind) not in self.hit]
@@ -137,7 +138,7 @@ class Planter:
         short = self.rng.randrange(100, 501, 25)
         keep = paid - short if kind != "wait_time" and self.rng.random() < 0.4 else 0
         setattr(o, field, max(0, keep))
-        self._add(kind, "scattered", o, o.driver, (o.canc or o.deliv + GRACE))
+        self._add(kind, "scattered", o, o.driver, (o.canc or o.delivered_at + GRACE))
 
     def incentive_defects(self, incentives: list[Incentive]) -> None:
         """One challenge's payout fails for everyone; a few rewards go missing elsewhere."""

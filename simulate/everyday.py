@@ -3,15 +3,33 @@ safety reports, deactivations, noise, and ids that are not the driver's."""
 
 from __future__ import annotations
 
+from typing import Literal, TypedDict
+
 from simulate.clock import DETECTION_SINCE, MINUTE, NOW_TS
 from simulate.contacts import ContactSpec, Writer
+from simulate.money import Deposit, Incentive
 from simulate.wording import Slots
+from simulate.world import Offer
 
 MIX = (("pending_pay", 0.12), ("no_tip", 0.06), ("short_wait", 0.06),
        ("cancel_not_owed", 0.06), ("challenge_progress", 0.08), ("deposit_waiting", 0.06),
        ("bank_details", 0.02), ("pay_question", 0.10), ("account_access", 0.10),
        ("deactivation", 0.04), ("safety", 0.06), ("noise", 0.20), ("mismatch", 0.04))
 SHARE = 0.015  # everyday contacts per offer of the day
+OfferPool = Literal["pending_pay", "no_tip", "short_wait", "cancel_not_owed", "pay_question"]
+
+
+class Pools(TypedDict):
+    """The subjects that fit each kind of everyday contact that is about one."""
+
+    pending_pay: list[Offer]
+    no_tip: list[Offer]
+    short_wait: list[Offer]
+    cancel_not_owed: list[Offer]
+    pay_question: list[Offer]
+    challenge_progress: list[tuple[Incentive, str]]
+    deposit_waiting: list[Deposit]
+    bank_details: list[Deposit]
 
 
 class Everyday:
@@ -21,8 +39,8 @@ class Everyday:
         self.w, self.rng, self.done = w, w.rng, done
         offers = [o for o in w.day.offers if o.acc >= DETECTION_SINCE]
         delivered = [o for o in offers if o.status == "delivered"]
-        self.pools = {
-            "pending_pay": [o for o in delivered if o.deliv >= NOW_TS - 45 * MINUTE],
+        self.pools: Pools = {
+            "pending_pay": [o for o in delivered if o.delivered_at >= NOW_TS - 45 * MINUTE],
             "no_tip": [o for o in delivered if o.tip == 0],
             "short_wait": [o for o in delivered if 8 <= (o.wait_minutes or 0) <= 15],
             "cancel_not_owed": [o for o in offers if o.status == "cancelled" and (
@@ -53,7 +71,7 @@ class Everyday:
         return ContactSpec(driver, w.queue_time(after), situation, w.language(driver),
                            w.channel(), about)
 
-    def _offer(self, pool: str, situation: str, about: str, quote: float = 0.65) -> None:
+    def _offer(self, pool: OfferPool, situation: str, about: str, quote: float = 0.65) -> None:
         o = self.rng.choice(self.pools[pool])
         spec = self._spec(o.driver, situation, about)
         self.w.add(spec, self.w.offer_slots(spec, o, quote))
@@ -62,7 +80,7 @@ class Everyday:
         """A driver asks about a delivery minutes old, before its pay is due."""
         o = self.rng.choice(self.pools["pending_pay"])
         spec = self._spec(o.driver, "missing_pay", "impatient")
-        spec.at = max(NOW_TS, o.deliv + self.rng.randint(10, 40) * MINUTE)
+        spec.at = max(NOW_TS, o.delivered_at + self.rng.randint(10, 40) * MINUTE)
         self.w.add(spec, self.w.offer_slots(spec, o, quote=0.85))
 
     def no_tip(self) -> None:

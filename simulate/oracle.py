@@ -112,6 +112,7 @@ class State:
     def carry_out(self, driver: str, v: Verdict, source: str, now: int) -> None:
         """Apply one remediation to the state."""
         if v.action == "pay_adjustment":
+            assert v.subject is not None and v.kind is not None
             self.earn(driver, v.subject, v.kind, v.cents, source, now)
         elif v.action == "offer_reissue":
             again = NewOffer(self.by_id[v.subject], now)
@@ -123,7 +124,7 @@ class State:
 
     def window_pay(self, now: int) -> tuple[int, dict[str, int]]:
         """Automatic pay in (now − 1 h, now], overall and by detector."""
-        overall, by = 0, defaultdict(int)
+        overall, by = 0, defaultdict[str, int](int)
         for ts, detector, cents in self.automatic:
             if now - 3600 < ts <= now:
                 overall += cents
@@ -229,7 +230,7 @@ def _admit(ordered: list[Finding], overall: int, paid: dict[str, int]
     """The breaker: findings in key order, over the hour's automatic pay so far, until a cap
     would be passed; that scope's rest wait for a later run."""
     by = defaultdict(int, paid)
-    admitted, deferred, blocked = [], [], set()
+    admitted, deferred, blocked = [], [], set[str]()
     for f in ordered:
         if f.pay and ({"overall", f.detector} & blocked):
             deferred.append(f)

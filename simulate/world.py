@@ -21,13 +21,16 @@ from simulate.clock import (
 from simulate.layout import City, Driver, Store
 
 TIPS = (200, 250, 300, 300, 400, 400, 500, 500, 600, 700, 800, 1000, 1200)
-CANCELS = (  # share, cancelled_by, reasons, share of them after arriving at the store
+# share, cancelled_by, reasons, share of them after arriving at the store
+Cancel = tuple[float, str, tuple[str, ...], float]
+CANCELS: tuple[Cancel, ...] = (
     (0.40, "customer", ("customer_request",), 0.35),
     (0.22, "store", ("out_of_stock", "store_closed"), 0.6),
     (0.28, "driver", ("driver_request", "too_far"), 0.3),
     (0.10, "system", ("app_error",), 0.3))
-CUMULATIVE_CANCELS = [(total, *rest) for total, (_, *rest) in zip(
-    accumulate(c[0] for c in CANCELS), CANCELS, strict=True)]
+CUMULATIVE_CANCELS: list[Cancel] = [
+    (total, by, reasons, arrived) for total, (_, by, reasons, arrived)
+    in zip(accumulate(c[0] for c in CANCELS), CANCELS, strict=True)]
 CUMULATIVE_CANCELS[-1] = (2.0, *CUMULATIVE_CANCELS[-1][1:])
 ORDER_AFTER_CANCEL = {"customer": "cancelled", "store": "cancelled", "driver": "open"}
 CANCEL_RATE = 0.06
@@ -43,7 +46,12 @@ class Offer:
     def __init__(self, driver: str, store: Store, acc: int, base: int, tip: int) -> None:
         self.id = self.order_id = ""
         self.driver, self.store, self.zone, self.acc = driver, store.id, store.zone, acc
-        self.arr = self.pick = self.deliv = self.canc = self.by = self.reason = None
+        self.arr: int | None = None
+        self.pick: int | None = None
+        self.deliv: int | None = None
+        self.canc: int | None = None
+        self.by: str | None = None
+        self.reason: str | None = None
         self.parent: Offer | None = None
         self.status, self.order_status = "accepted", "assigned"
         self.base, self.tip = base, tip
@@ -56,6 +64,12 @@ class Offer:
         if self.arr is None or self.pick is None:
             return None
         return (self.pick - self.arr) // MINUTE
+
+    @property
+    def delivered_at(self) -> int:
+        """When a delivered offer was delivered."""
+        assert self.deliv is not None
+        return self.deliv
 
     @property
     def reissued_from(self) -> str | None:
@@ -137,7 +151,7 @@ class Traffic:
         o.order_status = "delivered"
         o.pay_at = deliv + 20 + int(r() * 460)
         if o.pay_at <= NOW_TS:
-            o.paid_base, o.paid_tip, o.paid_wait = o.base, o.tip, wait_pay(o.wait_minutes)
+            o.paid_base, o.paid_tip, o.paid_wait = o.base, o.tip, wait_pay((pick - arr) // MINUTE)
 
     def _cancellation(self, o: Offer) -> bool:
         """Cancel the offer as the platform would, paid as the policy says (False: not yet)."""
