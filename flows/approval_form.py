@@ -7,7 +7,7 @@ the decision (flows/approval.py).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import ArtifactCreate
@@ -17,7 +17,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterName,
 )
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.objects import FlowRun, State
 from prefect.input import RunInput
 from prefect.input.run_input import keyset_from_paused_state
 from prefect.states import Running, Suspended
@@ -95,9 +95,9 @@ def open_approval_wait(deployment: str, escalation: dict[str, Any]) -> str:
     What `suspend_flow_run(flow_run_id=…, wait_for_input=…)` does, with the form saved on
     that run (Prefect 3.8.8 saves it on the calling run, so from a task it fails); the flow,
     once resumed, suspends under the same key and gets the agent's answer back."""
-    suspended = Suspended(timeout_seconds=WAIT_S, pause_key=DECISION_KEY)
+    suspended: State[Any] = Suspended(timeout_seconds=WAIT_S, pause_key=DECISION_KEY)
     keyset = keyset_from_paused_state(suspended)
-    suspended.state_details.run_input_keyset = keyset
+    suspended.state_details.run_input_keyset = cast("dict[str, str]", keyset)
     name = f"approve-{escalation['id']}"
     with get_client(sync_client=True) as client:
         found = client.read_deployment_by_name(deployment)

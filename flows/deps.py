@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import datetime
 from functools import lru_cache
 from threading import BoundedSemaphore
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
@@ -50,11 +50,16 @@ def with_secrets(settings: Settings) -> Settings:
     """The settings with secrets read at run time from the Secret blocks they name."""
     update: dict[str, object] = {}
     if settings.platform_api_key_block:
-        update["platform_api_key"] = SecretStr(Secret.load(settings.platform_api_key_block).get())
+        update["platform_api_key"] = SecretStr(_secret(settings.platform_api_key_block))
     if settings.queue_notify_urls_block:
-        urls = Secret.load(settings.queue_notify_urls_block).get()
+        urls = _secret(settings.queue_notify_urls_block)
         update["queue_notify_urls"] = json.loads(urls) if isinstance(urls, str) else urls
     return settings.model_copy(update=update) if update else settings
+
+
+def _secret(block: str) -> Any:
+    """The value a Secret block holds (loaded from sync code, so the block, not a coroutine)."""
+    return cast("Secret[Any]", Secret.load(block)).get()
 
 
 def queue_notify_urls() -> dict[str, list[str]]:

@@ -63,8 +63,8 @@ def case_recorded(outcome: ContactOutcome) -> None:
     """The policy's decision on a contact; and the escalation it opened, if any."""
     if outcome.case_id is None:
         return
-    escalated = outcome.outcome == "escalated" and outcome.contact_id
-    escalation_id = escalation_id_for(outcome.contact_id) if escalated else None
+    escalation_id = (escalation_id_for(outcome.contact_id)
+                     if outcome.outcome == "escalated" and outcome.contact_id else None)
     emit("case.decided", outcome.case_id, outcome.case_id,
          related([outcome.driver_id], escalation=escalation_id, incident=outcome.incident_id),
          {"source": "contact", "outcome": outcome.outcome, "intent": outcome.intent,

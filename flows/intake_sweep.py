@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from prefect import flow, get_run_logger
@@ -41,7 +42,7 @@ from prefect.client.schemas.filters import (
     TaskRunFilterState,
     TaskRunFilterStateType,
 )
-from prefect.client.schemas.objects import FlowRun, StateType, TaskRun
+from prefect.client.schemas.objects import FlowRun, State, StateType, TaskRun
 from prefect.client.schemas.sorting import TaskRunSort
 from prefect.events.filters import (
     EventFilter,
@@ -89,7 +90,10 @@ class Resolvers:
 
 
 def _scheduled_at(run: TaskRun) -> datetime:
-    return run.expected_start_time or run.state.timestamp
+    if run.expected_start_time is not None:
+        return run.expected_start_time
+    assert run.state is not None
+    return run.state.timestamp
 
 
 def read_resolvers(client: SyncPrefectClient) -> Resolvers:
@@ -128,7 +132,7 @@ def requeue(client: SyncPrefectClient, run: TaskRun, why: str) -> None:
     puts it back in its queue for the resolvers."""
     if run.state and run.state.type in BUSY:
         client.set_task_run_state(run.id, Crashed(message=why), force=True)
-    scheduled = Scheduled(message=why)
+    scheduled: State[Any] = Scheduled(message=why)
     scheduled.state_details.deferred = True
     scheduled.state_details.task_parameters_id = _parameters_id(client, run)
     client.set_task_run_state(run.id, scheduled, force=False)
@@ -230,7 +234,7 @@ def _crashed_if_dead(client: SyncPrefectClient, run: FlowRun) -> bool:
     silent_s = SILENT_BEATS * beat
     since = utc_now() - timedelta(seconds=silent_s)
     if run.state.timestamp > since or client.read_events(EventFilter(
-            occurred=EventOccurredFilter(since=since),
+            occurred=EventOccurredFilter.model_validate({"since": since}),
             event=EventNameFilter(name=[HEARTBEAT_EVENT]),
             resource=EventResourceFilter(id=[f"prefect.flow-run.{run.id}"])), limit=1).events:
         return False

@@ -142,10 +142,11 @@ def announce_breaker_tripped(trip: TripAlert) -> bool:
 
 def switch_payments(paused: bool, operator: str, reason: str | None) -> KillSwitch:
     """Set or clear the kill switch, then tell Prefect's events and the audit log."""
-    switch = KillSwitch(paused=paused, reason=reason, operator=operator, at=utc_now())
+    at = utc_now()
+    switch = KillSwitch(paused=paused, reason=reason, operator=operator, at=at)
     deps.set_payments_switch(switch)
     events.payments_switched(switch, operator)
-    record_switch(deps.case_store().engine, switch, operator, switch.at)
+    record_switch(deps.case_store().engine, switch, operator, at)
     return switch
 
 

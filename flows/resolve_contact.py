@@ -44,6 +44,7 @@ def resolve(contact: dict[str, Any]) -> ContactOutcome:
     received = receive(contact)
     if isinstance(received, ContactOutcome):  # recorded before: its form open, nothing redone
         if received.outcome == "escalated":
+            assert received.contact_id is not None
             _wait_for_agent(escalation_id_for(received.contact_id))
         return received
     checked, driver = received
@@ -69,6 +70,7 @@ def record_case(decision: Decision, contact: Contact, reply: SentReply, now: dat
                 ) -> ContactOutcome:
     """The outcome kept once (an escalation due as promised), announced as an event, and
     automatic pay watched over the hour."""
+    assert decision.reply is not None
     outcome = record(_outcome(decision, contact, reply), now,
                      decision.reply.answer_within_hours or 24)
     events.case_recorded(outcome)

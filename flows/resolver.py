@@ -62,7 +62,7 @@ def _resolve_stored_contact(contact_id: str) -> dict[str, Any]:
     return summary(outcome)
 
 
-resolve_stored_contact = ResolverTask(
+resolve_stored_contact: Task[[str], dict[str, Any]] = ResolverTask(
     fn=_resolve_stored_contact, name="resolve-contact", task_run_name="contact-{contact_id}",
     cache_policy=NONE, persist_result=False)
 
@@ -148,6 +148,7 @@ class Submitter:
             with _SettingsKeptHere(profile=current.profile, settings=current.settings):
                 run = await resolve_stored_contact.create_run(
                     client=self._client, parameters={"contact_id": contact_id}, deferred=True)
+        assert run.state is not None
         emit_task_run_state_change_event(task_run=run, initial_state=None,
                                          validated_state=run.state)
         return run.id

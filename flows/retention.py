@@ -14,12 +14,12 @@ from prefect.cache_policies import NONE
 from flows import deps
 from flows.tasks import send_once
 from integrations import OutgoingNotification
-from onetouch.models import Driver, Offer
+from onetouch.models import Channel, Driver, Offer
 from onetouch.render import render
 from onetouch.scorecard.segments import UNKNOWN, drivers_and_offers, segment_map
 from policy.retention import Check, Hurt, select_checks
 
-CHANNEL = "in_app"
+CHANNEL: Channel = "in_app"
 
 
 @task(cache_policy=NONE)

@@ -21,6 +21,7 @@ from flows.contact_params import is_reference
 from flows.facts import collect_facts
 from flows.payments_safety import gate_decision
 from integrations import Conflict, NotFound, OutgoingNotification, PayAdjustment, PlatformError
+from integrations.actions import RemediationSource
 from onetouch.models import Contact, Driver, Notification
 from onetouch.outcomes import ContactOutcome, SentReply, rejected
 from onetouch.render import render_reply, timezone_for_zone
@@ -145,8 +146,10 @@ def carry_out_all(decision: Decision, policy: PolicyConfig) -> Decision:
 
 
 @task(cache_policy=NONE, task_run_name="{reference} · pay {action.kind} {action.subject_id}")
-def pay_adjustment(action: RemediationAction, reference: str, source: str) -> RemediationAction:
+def pay_adjustment(action: RemediationAction, reference: str, source: RemediationSource
+                   ) -> RemediationAction:
     """Add the owed earning, under the policy's idempotency key."""
+    assert action.kind is not None and action.amount_cents is not None
     subject = {"incentive_id" if action.kind == "incentive" else "offer_id": action.subject_id}
     adjustment = PayAdjustment(driver_id=action.driver_id, kind=action.kind, source=source,
                                amount_cents=action.amount_cents, reference=reference, **subject)
@@ -181,8 +184,8 @@ def retry_deposit(action: RemediationAction, reference: str) -> RemediationActio
 ACTION_TASKS = {"offer_reissue": reissue_offer, "deposit_retry": retry_deposit}
 
 
-def carry_out(action: RemediationAction, reference: str, source: str, *, as_task: bool = True
-              ) -> RemediationAction:
+def carry_out(action: RemediationAction, reference: str, source: RemediationSource, *,
+              as_task: bool = True) -> RemediationAction:
     """Run one remediation (as its own task unless the caller's task stands for a batch), and
     emit its event once the platform took it."""
     if action.type == "pay_adjustment":
@@ -205,6 +208,7 @@ def reply_to_driver(decision: Decision, driver: Driver) -> SentReply:
     """Render the reply and send it once: a re-run finds the one already sent."""
     subject, body = render_driver_reply(decision, driver)
     plan = decision.reply
+    assert plan is not None
     message = OutgoingNotification(driver_id=driver.id, channel=plan.channel, locale=plan.locale,
                                    subject=subject, body=body, reference=decision.case_id)
     sent = send_once(message, f"{decision.case_id}/{plan.template}")
@@ -229,6 +233,7 @@ def record(outcome: ContactOutcome, now: datetime | None = None,
     """Keep the outcome in the case store once per contact (an escalation due as promised);
     the one recorded first when another run got there before."""
     store = deps.case_store()
-    if not store.record(outcome, now=now, answer_within_hours=answer_within_hours):
-        return store.outcome_for(outcome.contact_id) or outcome
-    return outcome
+    if store.record(outcome, now=now, answer_within_hours=answer_within_hours):
+        return outcome
+    earlier = None if outcome.contact_id is None else store.outcome_for(outcome.contact_id)
+    return earlier or outcome

@@ -55,6 +55,7 @@ def send_decision(escalation_id: str, decision: AgentDecision, wait_s: float) ->
             reason = getattr(answer.details, "reason", "") or ""
             if "not paused" not in reason:
                 raise DecisionNotSent(reason or str(answer.details))
+        assert run.deployment_id is not None
         late = client.create_flow_run_from_deployment(
             run.deployment_id, name=f"late-decision-{escalation_id}",
             parameters={"escalation_id": escalation_id,

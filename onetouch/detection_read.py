@@ -3,7 +3,7 @@ Reconciler; every row through the models instead when the screen refuses a file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -51,6 +51,8 @@ def feed(reconciler: Reconciler, files: dict[str, Path], sources: dict[str, str]
     errors name the source and the line)."""
     screened = screen(files, reconciler.now, reconciler.policy, reconciler.incentives,
                       workdir) if columnar else None
+    earnings: Iterable[Earning]
+    offers: Iterable[Offer]
     if screened is not None:
         earnings, offers, scanned = screened
     else:

@@ -118,8 +118,7 @@ def _load(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> bool:
     con.execute(f"CREATE TEMP TABLE {name} AS SELECT *, {fits} AS fits FROM ("
                 f"SELECT *, {', '.join(_typed(model))} "
                 f"FROM read_ndjson(?, columns = {{{columns}}}))", [str(path)])
-    (bad,) = con.execute(f"SELECT count(*) FROM {name} WHERE NOT fits").fetchone()
-    return bad == 0
+    return _count(con, f"{name} WHERE NOT fits") == 0
 
 
 def _unknown_keys(model: type[BaseModel], path: Path) -> bool:
@@ -207,12 +206,18 @@ def _load_challenges(con: duckdb.DuckDBPyConnection, incentives: list[Incentive]
 
 def _passed(con: duckdb.DuckDBPyConnection) -> Screened:
     """The rows that passed, as models, and the rows checked."""
-    (earnings_read,) = con.execute("SELECT count(*) FROM earnings").fetchone()
-    (offers_read,) = con.execute("SELECT count(*) FROM offers").fetchone()
+    earnings_read, offers_read = _count(con, "earnings"), _count(con, "offers")
     earnings = _rows(con, Earning, "earnings", "coalesce(offer_id, '') = '' "
                                                "OR offer_id IN (SELECT id FROM passed)")
     offers = _rows(con, Offer, "offers", "id IN (SELECT id FROM passed)")
     return Screened(earnings, offers, {"earnings": earnings_read, "offers": offers_read})
+
+
+def _count(con: duckdb.DuckDBPyConnection, rows: str) -> int:
+    """How many rows `SELECT count(*) FROM <rows>` counts (its one row)."""
+    counted = con.execute(f"SELECT count(*) FROM {rows}").fetchone()
+    assert counted is not None
+    return counted[0]
 
 
 def _rows(con: duckdb.DuckDBPyConnection, model: type[BaseModel], table: str, where: str

@@ -85,7 +85,7 @@ def world_problem(world: World) -> str | None:
     """What the sandbox would refuse in a valid World (a duplicate id or idempotency key), or
     a time the policy cannot count from; None when there is nothing."""
     for name in ENTITY_MODELS:
-        seen: dict[str, set[str]] = {"id": set(), "idempotency_key": set()}
+        seen: dict[str, set[str | None]] = {"id": set(), "idempotency_key": set()}
         for index, entity in enumerate(getattr(world, name)):
             for key, values in seen.items():
                 value = getattr(entity, key, None)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import count
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from integrations import Platform
 from onetouch.inputs import ContactLine, load_world, read_contacts
@@ -57,14 +57,15 @@ def resolve_lines(platform: Platform, lines: list[ContactLine],
     from flows.resolver import resolve_now
 
     outcomes: dict[int, dict[str, Any]] = {}
-    tick = next(ticks, None) if ticks else None
+    upcoming = ticks or iter(())
+    tick = next(upcoming, None)
     for line in _in_received_order(lines):
         while tick is not None and line.received_at is not None and tick <= line.received_at:
             platform.admin.set_clock(tick)
             detected = run_detection()
             if progress:
                 progress(detected)
-            tick = next(ticks, None)
+            tick = next(upcoming, None)
         if line.raw is None:
             outcomes[line.line_no] = rejected(None, None, line.error or "unreadable").line()
         else:
@@ -79,7 +80,7 @@ def resolve_lines(platform: Platform, lines: list[ContactLine],
 def _in_received_order(lines: list[ContactLine]) -> list[ContactLine]:
     timed = [ln for ln in lines if ln.received_at is not None]
     untimed = [ln for ln in lines if ln.received_at is None]
-    return sorted(timed, key=lambda ln: ln.received_at) + untimed
+    return sorted(timed, key=lambda ln: cast(datetime, ln.received_at)) + untimed
 
 
 def final_state(platform: Platform) -> dict[str, Any]:

@@ -290,13 +290,15 @@ def configure(platform_url: str, case_store_url: str, platform_key: str,
     the Secret blocks the flows load."""
     from prefect.blocks.system import Secret
     from prefect.variables import Variable
+    from pydantic import Secret as PydanticSecret
 
     ensure_pool(pool_limit)
     Variable.set("onetouch_platform_url", platform_url, overwrite=True)
     Variable.set("onetouch_case_store_url", case_store_url, overwrite=True)
     Variable.set("onetouch_repo_dir", str(PROJECT_ROOT), overwrite=True)
-    Secret(value=platform_key).save("onetouch-platform-api-key", overwrite=True)
-    Secret(value=notify_urls).save("onetouch-queue-notify-urls", overwrite=True)
+    for block, value in (("onetouch-platform-api-key", platform_key),
+                         ("onetouch-queue-notify-urls", notify_urls)):
+        Secret(value=PydanticSecret[str](value)).save(block, overwrite=True)
 
 
 def deploy(env: dict[str, str], log: Path) -> None:

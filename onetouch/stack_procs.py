@@ -29,7 +29,7 @@ def start_time(pid: int) -> int | None:
 def alive(pid: int, started: int | None) -> bool:
     """The process is running and is the one recorded (not a reused pid)."""
     fields = _stat(pid)
-    return bool(fields) and fields[0] != "Z" and (started is None or int(fields[19]) == started)
+    return bool(fields and fields[0] != "Z" and (started is None or int(fields[19]) == started))
 
 
 def _family(pid: int) -> list[tuple[int, int]]:

@@ -183,7 +183,7 @@ def ensure_zombie_automations() -> None:
 
 def zombie_automations() -> list[Any]:
     """The automations that mark Crashed a flow run whose process died unseen, from their file."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # no types-PyYAML among the test tools
     from prefect.events.schemas.automations import AutomationCore
 
     declared = yaml.safe_load(AUTOMATIONS_FILE.read_text())["automations"]

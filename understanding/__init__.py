@@ -63,8 +63,8 @@ def understand(contact: Contact, model: IntentModel | CompiledIntentModel | None
         intent, confidence = classify(contact.text, model)
     else:
         intent, confidence = "other", 0.0
-    return Understanding(
-        intent=_hinted(intent, contact.text, contact.category, model),
-        confidence=round(confidence, 4), language=detect_language(contact.text),
+    return Understanding.model_validate({
+        "intent": _hinted(intent, contact.text, contact.category, model),
+        "confidence": round(confidence, 4), "language": detect_language(contact.text),
         **extract_ids(contact.text),
-    )
+    })

@@ -36,7 +36,7 @@ def _pack(values: Iterable[float]) -> str:
     return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
-def _unpack(text: str) -> memoryview:
+def _unpack(text: str) -> memoryview[float]:
     """The read-only float64 values `_pack` wrote."""
     raw = base64.b64decode(text, validate=True)
     if sys.byteorder != "little":
@@ -56,7 +56,7 @@ class CompiledVectorizer:
     token_pattern: str
     sublinear_tf: bool
     vocabulary: dict[str, int]
-    idf: memoryview
+    idf: memoryview[float]
 
     @classmethod
     def from_fitted(cls, vectorizer: Any) -> CompiledVectorizer:
@@ -92,7 +92,7 @@ class CompiledVectorizer:
     def _char_wb_ngrams(self, text: str) -> list[str]:
         """Character n-grams inside space-padded words; a word shorter than n counted once."""
         low, high = self.ngram_range
-        grams = []
+        grams: list[str] = []
         for word in WHITE_SPACES.sub(" ", text).split():
             padded = f" {word} "
             for n in range(low, high + 1):
@@ -140,7 +140,7 @@ class CompiledIntentModel:
     """The fitted features and multinomial logistic regression of an IntentModel, sklearn-free."""
 
     vectorizers: tuple[CompiledVectorizer, ...]
-    coef_by_feature: memoryview
+    coef_by_feature: memoryview[float]
     intercept: tuple[float, ...]
     classes: tuple[str, ...]
     bars: Bars

@@ -91,9 +91,9 @@ class IntakeRecords:
                 contacts.c.id.in_([c for c in [contact_id_of(case_id)] if c]))).mappings().first()
             escalation = conn.execute(select(escalations.c.id, escalations.c.status).where(
                 escalations.c.case_id == case_id)).mappings().first()
-        if case is None and contact is None:
-            return None
         if case is None:
+            if contact is None:
+                return None
             return {"case_id": case_id, "status": "received",
                     "received": json_row(dict(contact))["stored_at"]}
         record = dict(case.record)

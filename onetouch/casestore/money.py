@@ -35,6 +35,7 @@ def automatic_totals(engine: Engine, since: datetime, until: datetime) -> PayTot
     query = select(audit_log.c.action, audit_log.c.amount_cents, audit_log.c.details).where(
         AUTOMATIC, _window(since, until))
     totals = PayTotals()
+    detector: str | None
     with engine.connect() as conn:
         for row in conn.execute(query):
             details = row.details or {}

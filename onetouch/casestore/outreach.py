@@ -78,7 +78,7 @@ def _effects(conn, case_ids: list[str]) -> dict[str, list[Fixed]]:
     for row in conn.execute(query):
         d = row.details or {}
         amount = d.get("amount_cents") if d.get("type") == "pay_adjustment" else 0
-        kind = d.get("kind") or KEY_KINDS.get(d.get("type"), "fix")
+        kind = d.get("kind") or KEY_KINDS.get(d.get("type", ""), "fix")
         found[row.case_id].append(Fixed(kind=kind, subject_id=d.get("subject_id", ""),
                                         amount_cents=amount or 0))
     return found

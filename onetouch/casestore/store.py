@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
@@ -103,6 +103,7 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
     def _open_escalation(self, conn, outcome: ContactOutcome, at: datetime, hours: int) -> None:
         """The case's escalation: the first about its subject (a driver's recommended
         actions), or one joined to that first, which an agent decides for both."""
+        assert outcome.contact_id is not None
         escalation_id = escalation_id_for(outcome.contact_id)
         row = {"id": escalation_id, "case_id": outcome.case_id, "driver_id": outcome.driver_id,
                "queue": outcome.queue, "status": "pending", "reasons": outcome.reasons,
@@ -243,7 +244,7 @@ class CaseStore(IncidentRecords, IntakeRecords, OutreachRecords):
                         escalations.c.id == escalation_id)).scalar_one()
                     audit(conn, now, "sla-check", "sla_breached", case_id, escalation_id,
                            None, {})
-        return [self.escalation(i) for i in marked]
+        return [cast("dict", self.escalation(i)) for i in marked]
 
     def audit_trail(self, case_id: str) -> list[dict]:
         """Every audit entry of a case, in order."""

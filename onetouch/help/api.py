@@ -30,7 +30,7 @@ from onetouch.models import Contact
 from onetouch.settings import Settings
 from policy.config import load_policy
 
-Dispatch = Callable[[dict[str, Any]], None]
+Dispatch = Callable[[dict[str, Any]], str | None]
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
@@ -41,7 +41,8 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 def _shared_platform(settings: Settings) -> Callable[[], Platform]:
     """One platform client for every request, made on first use."""
-    lock, held = threading.Lock(), []
+    lock = threading.Lock()
+    held: list[Platform] = []
 
     def get() -> Platform:
         with lock:

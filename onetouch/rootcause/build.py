@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from integrations import Platform
 from onetouch.casestore.tables import audit_log
 from onetouch.models import utc, utc_now
-from onetouch.rootcause.compute import report
+from onetouch.rootcause.compute import bounds, report
 from onetouch.rootcause.load import load_cause_rows, view_from_platform, view_from_state
 from onetouch.rootcause.models import PlatformView, RootCauseReport
 from onetouch.scorecard.load import INTAKE
@@ -38,7 +38,8 @@ def build_report(engine: Engine, period: Period | None = None, *, policy: Policy
     segments from a state or world file, else the platform, else unknown."""
     period = period or last_day(engine)
     rows, last = load_cause_rows(engine, period)
-    as_of = as_of or min(period.end, last or period.end)  # type: ignore[type-var]
+    _, end = bounds(period)
+    as_of = as_of or min(end, last or end)
     view = PlatformView()
     if state is not None:
         view = view_from_state(state, rows, as_of, policy)

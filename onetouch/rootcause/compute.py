@@ -28,11 +28,17 @@ from onetouch.scorecard.remediations import once_per_key
 from onetouch.scorecard.segments import ORDER, split
 
 
-def previous_period(period: Period) -> Period:
-    """The period of the same length just before a closed one."""
+def bounds(period: Period) -> tuple[datetime, datetime]:
+    """A closed period's start and end (a root-cause report needs both)."""
     if period.start is None or period.end is None:
         raise ValueError("period: a root-cause report needs a start and an end")
-    return Period(start=period.start - (period.end - period.start), end=period.start)
+    return period.start, period.end
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before a closed one."""
+    start, end = bounds(period)
+    return Period(start=start - (end - start), end=start)
 
 
 def events_of(rows: CauseRows, view: PlatformView, period: Period) -> list[Event]:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from integrations import NotFound, Platform
 from onetouch.casestore.tables import contacts, findings
 from onetouch.models import utc
-from onetouch.rootcause.compute import previous_period
+from onetouch.rootcause.compute import bounds, previous_period
 from onetouch.rootcause.models import CauseRows, FindingLine, Place, PlatformView
 from onetouch.scorecard import segments
 from onetouch.scorecard.compute import ASK_LOOKBACK
@@ -27,9 +27,9 @@ from policy.config import PolicyConfig
 
 def load_cause_rows(engine: Engine, period: Period) -> tuple[CauseRows, datetime | None]:
     """The period's and the previous period's rows, and the store's last record."""
-    before = previous_period(period)
-    rows = load_rows(engine, Period(start=before.start, end=period.end))
-    since = before.start - ASK_LOOKBACK  # type: ignore[operator]
+    before, _ = bounds(previous_period(period))
+    rows = load_rows(engine, Period(start=before, end=period.end))
+    since = before - ASK_LOOKBACK
     with engine.connect() as conn:
         query = select(findings).where(findings.c.detected_at >= since,
                                        findings.c.detected_at < period.end)
@@ -44,7 +44,8 @@ def load_cause_rows(engine: Engine, period: Period) -> tuple[CauseRows, datetime
 
 
 def _contact_offers(conn, ids: list[str]) -> dict[str, str]:
-    ordered, found = sorted(set(ids)), {}
+    ordered = sorted(set(ids))
+    found: dict[str, str] = {}
     for n in range(0, len(ordered), CHUNK):
         query = select(contacts.c.id, contacts.c.raw).where(contacts.c.id.in_(ordered[n:n + CHUNK]))
         found |= {r.id: r.raw["offer_id"] for r in conn.execute(query)
@@ -79,7 +80,7 @@ def view_from_platform(platform: Platform, rows: CauseRows, period: Period, now:
                        policy: PolicyConfig) -> PlatformView:
     """Places, onsets and segments read from the platform (one offers export, each driver
     once)."""
-    start = min(previous_period(period).start,  # type: ignore[type-var]
+    start = min(bounds(previous_period(period))[0],
                 now - timedelta(days=policy.segments.window_days)) - ASK_LOOKBACK
     offers = list(platform.exports.stream("offers", start, now))
     places = {o.id: Place(store=o.store_id, zone=o.zone) for o in offers}

@@ -123,7 +123,8 @@ def _remediations(conn, period: Period, case_rows: list[CaseRow]) -> list[Remedi
 
 def _case_drivers(conn, case_ids: set[str]) -> dict[str, str]:
     """The driver of each contact case named (incidents have no case row)."""
-    ordered, drivers = sorted(i for i in case_ids if i), {}
+    ordered = sorted(i for i in case_ids if i)
+    drivers: dict[str, str] = {}
     for n in range(0, len(ordered), CHUNK):
         query = select(cases.c.case_id, cases.c.driver_id).where(
             cases.c.case_id.in_(ordered[n:n + CHUNK]))
