@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime
 
 import pytest
@@ -75,4 +76,44 @@ def test_the_run_names_who_decided_and_refuses_a_later_decision(platform, escala
     refused = [(a["actor"], a["note"]) for a in deps.case_store().audit_trail("case-c-21")
                if a["action"] == "decision_refused"]
     assert refused == [("kim", "already done by lee")]
+    assert _agent_pay(platform) == [(9000, "agent")]
+
+
+def test_a_decision_the_policy_refuses_asks_again_saying_why(platform, escalated):
+    result: dict = {}
+    waiter = threading.Thread(target=lambda: result.update(
+        await_agent_decision(escalated, suspend=False, timeout_s=120)), daemon=True)
+    waiter.start()
+    run = paused_run("approve-esc-c-21")
+    resume_flow_run(run.id, run_input={"verdict": "approve", "agent": "kim",
+                                       "amount_cents": 8000})
+    again = _paused_on(run.id, "agent-decision-1")
+    with get_client(sync_client=True) as client:
+        keyset = keyset_from_paused_state(again.state)
+        description = client.read_flow_run_input(run.id, keyset["description"])
+    assert "kim's decision was refused:** a changed amount needs a reason" in description
+    resume_flow_run(run.id, run_input={"verdict": "approve", "agent": "kim",
+                                       "amount_cents": 8000, "reason": "one trip disputed"})
+    waiter.join(timeout=120)
+    assert result["status"] == "done"
+    assert _agent_pay(platform) == [(8000, "agent")]
+
+
+def _paused_on(run_id, key: str, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            run = client.read_flow_run(run_id)
+            if run.state.is_paused() and run.state.state_details.pause_key == key:
+                return run
+            time.sleep(0.3)
+    raise AssertionError(f"the run never paused again on {key}")
+
+
+def test_a_late_decision_on_a_case_still_pending_is_taken(platform, escalated):
+    """The form's run expired (or ended) with the case still pending: a decision sent then is
+    recorded and carried out, not refused."""
+    done = await_agent_decision(escalated, late_decision={"verdict": "approve", "agent": "kim"},
+                                return_state=True)
+    assert (done.name, done.message) == ("Completed", "approved by kim; carried out")
     assert _agent_pay(platform) == [(9000, "agent")]
