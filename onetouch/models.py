@@ -16,6 +16,10 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
+OrderStatus = Literal["open", "assigned", "delivered", "cancelled"]
+OfferStatus = Literal["accepted", "arrived", "picked_up", "delivered", "cancelled"]
+DepositStatus = Literal["pending", "paid", "failed"]
+
 
 class _UtcOnly:
     """Times are UTC (offset 0), checked inside pydantic-core: no Python call per field."""
@@ -91,7 +95,7 @@ class Order(Entity):
     id: str
     store_id: str
     zone: str
-    status: Literal["open", "assigned", "delivered", "cancelled"]
+    status: OrderStatus
 
 
 class Offer(Entity):
@@ -107,7 +111,7 @@ class Offer(Entity):
     cancelled_at: UtcDatetime | None = None
     cancelled_by: Literal["driver", "customer", "store", "system"] | None = None
     cancel_reason: str | None = None
-    status: Literal["accepted", "arrived", "picked_up", "delivered", "cancelled"]
+    status: OfferStatus
     base_pay_cents: Annotated[int, Field(strict=True, ge=0)]
     customer_tip_cents: Annotated[int, Field(strict=True, ge=0)]
     reissued_from: str | None = None
@@ -142,7 +146,7 @@ class Deposit(Entity):
     driver_id: str
     amount_cents: PositiveCents
     method: Literal["instant", "weekly"]
-    status: Literal["pending", "paid", "failed"]
+    status: DepositStatus
     failure_reason: (
         Literal["bank_timeout", "processor_error", "account_closed", "invalid_account"] | None
     ) = None

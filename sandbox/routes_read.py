@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import ColumnElement, select
 
-from onetouch.models import EarningKind, EarningSource, UtcDatetime, format_utc
+from onetouch.models import (
+    DepositStatus,
+    EarningKind,
+    EarningSource,
+    OfferStatus,
+    OrderStatus,
+    UtcDatetime,
+    format_utc,
+)
 
 from .db import ENTITY_TABLES, Database, enrollments
 from .deps import Cursor, DbDep, Limit, json_text
@@ -19,9 +26,6 @@ from .store import get_clock, get_entity_json
 
 router = APIRouter()
 T = ENTITY_TABLES
-OrderStatus = Literal["open", "assigned", "delivered", "cancelled"]
-OfferStatus = Literal["accepted", "arrived", "picked_up", "delivered", "cancelled"]
-DepositStatus = Literal["pending", "paid", "failed"]
 EXPORT_TIME = {
     "offers": "export_at",
     "earnings": "created_at",
