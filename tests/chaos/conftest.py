@@ -372,6 +372,7 @@ class Sender(threading.Thread):
     def __init__(self, intake: str, batch: list[dict[str, Any]], gap_s: float) -> None:
         super().__init__(daemon=True)
         self.intake, self.batch, self.gap_s, self.retries = intake, batch, gap_s, 0
+        self.sent = 0
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -379,6 +380,7 @@ class Sender(threading.Thread):
             for contact in self.batch:
                 self.retries += post_until_accepted(self.intake, contact,
                                                     time.monotonic() + 180)
+                self.sent += 1
                 time.sleep(self.gap_s)
         except BaseException as exc:  # noqa: BLE001 - raised again by finish()
             self.error = exc

@@ -35,16 +35,17 @@ RESTARTS = [("server", False, 5), ("intake", True, 5), ("sandbox", True, 5),
             ("resolver-1", True, 2)]
 
 
-def _running(api: str, timeout: float) -> int:
+def _running(api: str, timeout: float, sender: Sender) -> int:
     """Contact runs running now, waiting a while for one to start (0 if none did, or the
-    server did not answer)."""
+    server did not answer), but not past half the batch sent: the restart must fall while the
+    sender still has contacts to send."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             running = count_contact_runs(api, "restarts-", ["RUNNING", "PENDING"])
         except httpx.HTTPError:
             running = 0
-        if running or time.monotonic() > deadline:
+        if running or time.monotonic() > deadline or sender.sent * 2 >= len(sender.batch):
             return running
         time.sleep(0.2)
 
@@ -60,7 +61,7 @@ def _restart_during_a_batch(stack, name: str, hard: bool, down_s: float, batch: 
     """Send a batch; once contacts are in flight, stop the process and start it again."""
     sender = Sender(stack.urls["intake"], batch, gap_s=1.0)
     sender.start()
-    running = _running(stack.urls["api"], 30)
+    running = _running(stack.urls["api"], 30, sender)
     in_flight = _unresolved(stack)
     started = time.monotonic()
     stopped = stop_service(stack.state_dir, name, hard)
