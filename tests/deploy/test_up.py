@@ -84,7 +84,7 @@ def _env(tmp_path: Path, database: str) -> dict[str, str]:
     } | (_fresh_databases() if database == "postgresql" else {})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.heavy)])
 def running(request, tmp_path) -> Iterator[Running]:
     """`onetouch up` as a user runs it; `onetouch down` afterwards whatever happened."""
     env = _env(tmp_path, request.param)
