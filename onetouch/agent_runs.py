@@ -41,8 +41,10 @@ def approval_run(client: SyncPrefectClient, escalation_id: str) -> FlowRun | Non
 
 
 def send_decision(escalation_id: str, decision: AgentDecision, wait_s: float) -> State | None:
-    """The final state of the run that took the decision: the waiting run, resumed with it, or
-    (once that run was answered) a run that refuses it; None if the escalation has no run."""
+    """The state the decision left its run in: the waiting run, resumed with it (final, or
+    waiting again when the policy refused it), or once that run was answered or expired a
+    late-decision run (taking it if the case is still pending, else refusing it); None if
+    the escalation has no run."""
     with get_client(sync_client=True) as client:
         run = approval_run(client, escalation_id)
         if run is None:
@@ -51,7 +53,7 @@ def send_decision(escalation_id: str, decision: AgentDecision, wait_s: float) ->
             answer = client.resume_flow_run(
                 run.id, run_input=decision.model_dump(mode="json", include=FORM_FIELDS))
             if answer.status == SetStateStatus.ACCEPT:
-                return _final(client, run.id, wait_s)
+                return _final(client, run.id, wait_s, asked=run.state.id)
             reason = getattr(answer.details, "reason", "") or ""
             if "not paused" not in reason:
                 raise DecisionNotSent(reason or str(answer.details))
@@ -63,11 +65,14 @@ def send_decision(escalation_id: str, decision: AgentDecision, wait_s: float) ->
         return _final(client, late.id, wait_s)
 
 
-def _final(client: SyncPrefectClient, run_id: Any, wait_s: float) -> State:
-    """The run's state once final (or as it is after `wait_s`)."""
+def _final(client: SyncPrefectClient, run_id: Any, wait_s: float, asked: Any = None) -> State:
+    """The run's state once final, or waiting on a form other than the one answered (`asked`,
+    the paused state the decision was given to), or as it is after `wait_s`."""
     deadline = time.monotonic() + wait_s
     while True:
         state = client.read_flow_run(run_id).state
-        if state is not None and (state.is_final() or time.monotonic() > deadline):
+        asks_again = state is not None and state.is_paused() and state.id != asked
+        if state is not None and (state.is_final() or asks_again
+                                  or time.monotonic() > deadline):
             return state
         time.sleep(0.5)

@@ -132,6 +132,10 @@ def _through_the_run(escalation_id: str, decision, wait: float) -> bool:
         _fail(f"{escalation_id}: the form refused the decision: {exc}")
     if state is None:
         return False
+    if state.is_paused():
+        console.print(f"{escalation_id}: the policy refused the decision; its form asks again "
+                      f"and says why (the run's page in the UI)")
+        raise typer.Exit(code=1)
     if not state.is_final():
         console.print(f"{escalation_id}: sent; its run is {state.name} after {wait:.0f} s "
                       f"(a worker carries it out once it picks the run up)")
