@@ -38,11 +38,17 @@ def _agent_pay(platform):
             if e.source != "platform"]
 
 
-def test_form_input_resumes_the_run_and_pays_the_changed_amount(platform, escalated):
+def _waiting_for_an_agent(escalation_id: str) -> tuple[dict, threading.Thread]:
+    """The approval flow running in a thread (paused on its form); its result once it ends."""
     result: dict = {}
     waiter = threading.Thread(target=lambda: result.update(
-        await_agent_decision(escalated, suspend=False, timeout_s=120)), daemon=True)
+        await_agent_decision(escalation_id, suspend=False, timeout_s=120)), daemon=True)
     waiter.start()
+    return result, waiter
+
+
+def test_form_input_resumes_the_run_and_pays_the_changed_amount(platform, escalated):
+    result, waiter = _waiting_for_an_agent(escalated)
     run = paused_run("approve-esc-c-21")
     keyset = keyset_from_paused_state(run.state)
     with get_client(sync_client=True) as client:
@@ -80,10 +86,7 @@ def test_the_run_names_who_decided_and_refuses_a_later_decision(platform, escala
 
 
 def test_a_decision_the_policy_refuses_asks_again_saying_why(platform, escalated):
-    result: dict = {}
-    waiter = threading.Thread(target=lambda: result.update(
-        await_agent_decision(escalated, suspend=False, timeout_s=120)), daemon=True)
-    waiter.start()
+    result, waiter = _waiting_for_an_agent(escalated)
     run = paused_run("approve-esc-c-21")
     resume_flow_run(run.id, run_input={"verdict": "approve", "agent": "kim",
                                        "amount_cents": 8000})
