@@ -15,6 +15,7 @@ DRIVER_SPEAKERS = frozenset({"driver", "conductor", "repartidor", "caller", "cus
 AGENT_SPEAKERS = frozenset({"agent", "agente", "rep", "support", "soporte", "representative",
                             "representante", "operator", "operador", "ivr", "bot"})
 CONTACT_DETAILS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?<![\w-])\+?\d[\d\s().-]{7,}\d")
+SHOWN_CONTACT = re.compile(rf"\(?(?:{CONTACT_DETAILS.pattern})")
 LONG_NUMBER = re.compile(r"(?<![\w-])\d{6,}(?![\w-])")
 MONEY = re.compile(r"[$€]\s?\d[\d,.]*|\b\d+(?:[.,]\d{2})?\s?(?:dollars|dolares|bucks|usd)\b")
 
@@ -137,7 +138,7 @@ def ask_part(text: str) -> str | None:
 def masked(text: str, names: Sequence[str] = ()) -> str:
     """The message with phone numbers, emails, long numbers (accounts) and these names hidden,
     for people who need the words, not the details."""
-    text = CONTACT_DETAILS.sub("[contact details]", text).replace("([contact", "[contact")
+    text = SHOWN_CONTACT.sub("[contact details]", text)
     text = LONG_NUMBER.sub("[number]", text)
     for name in filter(None, names):
         text = re.sub(rf"\b{re.escape(name)}\b", "[name]", text, flags=re.I)
