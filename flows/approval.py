@@ -71,8 +71,9 @@ def _decision_from_the_form(escalation_id: str, suspend: bool, timeout_s: int) -
     why = ""
     for attempt in range(MAX_ANSWERS):
         key = DECISION_KEY if attempt == 0 else f"{DECISION_KEY}-{attempt}"
-        summary = why + case_summary(_escalation(escalation_id))
-        answer = _wait(approval_form(_escalation(escalation_id), summary), suspend, timeout_s, key)
+        escalation = _escalation(escalation_id)
+        form = approval_form(escalation, why + case_summary(escalation))
+        answer = _wait(form, suspend, timeout_s, key)
         given = answer.model_dump(include=set(AgentDecision.model_fields))
         decision = AgentDecision(**given | {"agent": given["agent"].strip()})
         try:
